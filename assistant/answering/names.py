@@ -1,0 +1,77 @@
+"""Names in a question, and whether the article mentions them.
+
+A question about someone or something the article never names ("What did Emmanuel
+Macron say?") cannot be answered from it, however similar its other words are. There is
+no offline named-entity model small enough to ship, so a name is a capitalised word that
+does not start the question (or a sentence in it), which is how English marks names.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.aliases import METONYMS
+from assistant.text import STOPWORDS, normalize, stem
+
+_TOKEN = re.compile(r"[A-Za-z][\w'’.-]*")
+_SENTENCE_END = re.compile(r"[.!?:;][\"'”’)]*\s*$")
+
+
+def question_names(question: str) -> list[str]:
+    """Names in the question: runs of capitalised words, not counting the first word of
+    the question or of a sentence in it ("What did Emmanuel Macron say?" -> Emmanuel Macron).
+    """
+    names: list[list[str]] = []
+    previous_end = 0
+    joined = False  # whether the last token was part of a name, so the next one extends it
+    for match in _TOKEN.finditer(question):
+        token = match.group().rstrip(".'’-")
+        gap = question[previous_end : match.start()]
+        starts_sentence = previous_end == 0 or bool(_SENTENCE_END.search(question[: match.start()]))
+        previous_end = match.end()
+        is_name = (
+            not starts_sentence
+            and token[:1].isupper()
+            and normalize(token) not in STOPWORDS
+            and token not in {"I", "I'm", "I've", "I'd"}
+        )
+        if is_name and joined and not gap.strip():
+            names[-1].append(token)
+        elif is_name:
+            names.append([token])
+        joined = is_name
+    return [" ".join(parts) for parts in names]
+
+
+def _forms(word: str) -> set[str]:
+    plain = normalize(word).replace("'s", "").rstrip("'")
+    return {plain, stem(plain)}
+
+
+def _known_word(word: str, vocab: frozenset[str]) -> bool:
+    forms = _forms(word)
+    if forms & vocab:
+        return True
+    if any(alias in vocab for alias in METONYMS.get(normalize(word).replace("'s", ""), ())):
+        return True
+    # "Zelenskyy" for "Zelensky", "Hungary" for "Hungarian": one is a prefix of the other
+    for form in forms:
+        if len(form) < 4:
+            continue
+        for known in vocab:
+            if len(known) >= 4 and abs(len(known) - len(form)) <= 4:
+                shorter, longer = sorted((form, known), key=len)
+                if longer.startswith(shorter):
+                    return True
+    return False
+
+
+def is_known(name: str, vocabulary: frozenset[str]) -> bool:
+    """Whether the article uses this name: every word of it, a form of it, or a place
+    standing for it ("Pyongyang" for North Korea)."""
+    return all(_known_word(word, vocabulary) for word in name.split())
+
+
+def unknown_names(question: str, vocabulary: frozenset[str]) -> list[str]:
+    """Names in the question that the article does not mention."""
+    return [name for name in question_names(question) if not is_known(name, vocabulary)]

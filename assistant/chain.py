@@ -1,0 +1,231 @@
+"""The retrieval chain (a LangChain runnable: retriever feeding the answerer) and ``Assistant``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from langchain_core.runnables import Runnable, RunnableLambda
+from pydantic import ValidationError
+
+from assistant import prompts
+from assistant.answering import extractive
+from assistant.articles import load_articles
+from assistant.errors import IndexNotBuiltError, QuestionError, UnknownArticleError
+from assistant.retrieval import Hit, HybridRetriever, LexicalIndex, contextualize
+from assistant.schemas import Answer, Passage, Turn
+from assistant.text import strip_control
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
+    from assistant.embeddings import LocalEmbeddings
+    from assistant.store import ArticleInfo, IndexReport, Store
+
+#: earlier turns kept for follow-ups; older ones no longer help find "he" or "that"
+MAX_HISTORY_TURNS = 6
+
+
+@dataclass(frozen=True)
+class Request:
+    """A checked question, ready for the chain."""
+
+    question: str
+    history: tuple[Turn, ...]
+    article: str | None
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """What the retrieval step hands the answerer."""
+
+    request: Request
+    query: str
+    vector: np.ndarray
+    hits: list[Hit]
+
+
+def clean_question(question: object, max_chars: int) -> str:
+    """The question without control characters and outer whitespace; rejects unusable ones."""
+    if not isinstance(question, str):
+        raise QuestionError("the question must be text")
+    text = strip_control(question).strip()
+    if not text:
+        raise QuestionError("the question is empty: type a question about the article")
+    if len(text) > max_chars:
+        raise QuestionError(
+            f"the question is {len(text):,} characters long; the limit is {max_chars:,}"
+        )
+    return text
+
+
+def clean_history(
+    history: Sequence[Turn | dict[str, Any]] | None, max_chars: int
+) -> tuple[Turn, ...]:
+    """The last few turns as ``Turn`` objects; each turn's text is capped, not refused."""
+    if not history:
+        return ()
+    turns: list[Turn] = []
+    try:
+        for item in history:
+            turn = item if isinstance(item, Turn) else Turn.model_validate(item)
+            content = strip_control(turn.content)[: max_chars * 4]
+            turns.append(Turn(role=turn.role, content=content))
+    except ValidationError as exc:
+        raise QuestionError(
+            'history must be a list of {"role": "user"|"assistant", "content": "..."}'
+        ) from exc
+    return tuple(turns[-MAX_HISTORY_TURNS:])
+
+
+class Assistant:
+    """Answers questions about the indexed articles; every front end calls ``ask``."""
+
+    def __init__(self, settings: Settings, embeddings: LocalEmbeddings, store: Store) -> None:
+        self.settings = settings
+        self.embeddings = embeddings
+        self.store = store
+        self.catalog: dict[str, ArticleInfo] = {}
+        self.lexical = LexicalIndex([])
+        self.retriever = HybridRetriever(store=store, embeddings=embeddings, lexical=self.lexical)
+        self.chain: Runnable[Request, Answer] = self._build_chain()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Assistant:
+        """Open the index (building it from the articles folder when it is missing)."""
+        from assistant.embeddings import load_embeddings
+        from assistant.store import open_store
+
+        prompts.check_all()
+        embeddings = load_embeddings(settings)
+        store = open_store(settings, embeddings)
+        assistant = cls(settings, embeddings, store)
+        if store.count() == 0:
+            report = assistant.index()
+            if not assistant.catalog:
+                problems = "; ".join(str(e) for e in report.errors) or "no articles found"
+                raise IndexNotBuiltError(
+                    f"nothing to index in {settings.articles_dir} ({problems})"
+                )
+        else:
+            assistant.refresh()
+        return assistant
+
+    # -- the index -----------------------------------------------------------------------
+
+    def index(
+        self, rebuild: bool = False, progress: Callable[[str], None] | None = None
+    ) -> IndexReport:
+        """Bring the store in line with the articles folder, then reload what answers use."""
+        loaded = load_articles(self.settings.articles_dir)
+        report = self.store.sync(loaded.articles, loaded.errors, rebuild=rebuild, progress=progress)
+        self.refresh()
+        return report
+
+    def refresh(self) -> None:
+        """Reload passages and the article list from the store (after it changed)."""
+        self.catalog = self.store.catalog()
+        self.lexical = LexicalIndex(self.store.passages())
+        self.retriever = HybridRetriever(
+            store=self.store,
+            embeddings=self.embeddings,
+            lexical=self.lexical,
+            k=self.settings.top_k,
+        )
+
+    def articles(self) -> list[ArticleInfo]:
+        """Indexed articles, by title."""
+        return sorted(self.catalog.values(), key=lambda a: a.title.lower())
+
+    def article_passages(self, article_id: str) -> list[Passage]:
+        """One article's passages in reading order (for showing the article with highlights)."""
+        if article_id not in self.catalog:
+            raise UnknownArticleError(f"unknown article id {article_id!r}")
+        return self.lexical.scope(article_id)
+
+    # -- answering -----------------------------------------------------------------------
+
+    def _build_chain(self) -> Runnable[Request, Answer]:
+        retrieve = RunnableLambda(self._retrieve).with_config(run_name="retrieve")
+        answer = RunnableLambda(self._answer_extractive).with_config(run_name="answer_extractive")
+        return retrieve | answer
+
+    def _retrieve(self, request: Request) -> Retrieved:
+        query = contextualize(request.question, request.history)
+        vector = self.embeddings.query_vector(query)
+        hits = self.retriever.scoped(request.article).search(query, vector)
+        return Retrieved(request, query, vector, hits)
+
+    def _answer_extractive(self, state: Retrieved) -> Answer:
+        request = state.request
+        sentence_vectors = self.store.sentence_vectors([h.passage for h in state.hits])
+        candidates = extractive.score_sentences(
+            request.question,
+            state.query,
+            state.hits,
+            state.vector,
+            sentence_vectors,
+            self.lexical,
+            request.article,
+        )
+        passages = extractive.retrieved(state.hits)
+        refusal = extractive.refusal_reason(
+            request.question, candidates, self.lexical, request.article
+        )
+        if refusal is not None:
+            return Answer(
+                question=request.question,
+                answer=self._refusal_text(refusal, request.article),
+                abstained=True,
+                passages=passages,
+            )
+        chosen = extractive.choose(request.question, candidates)
+        links = {a.id: (a.title, a.url) for a in self.catalog.values()}
+        text, citations = extractive.cite(chosen, links)
+        return Answer(
+            question=request.question,
+            answer=text,
+            abstained=False,
+            citations=citations,
+            passages=passages,
+        )
+
+    def _refusal_text(self, refusal: extractive.Refusal, article: str | None) -> str:
+        scope = [self.catalog[article]] if article else self.articles()
+        covers = ", ".join(f"“{a.title}”" for a in scope[:3]) + (
+            " and more" if len(scope) > 3 else ""
+        )
+        if refusal.reason == "unknown_names":
+            return prompts.render(
+                "refusal_unknown_names", names=" or ".join(refusal.names), covers=covers
+            )
+        return prompts.render("refusal_no_match", covers=covers)
+
+    def check(
+        self,
+        question: object,
+        history: Sequence[Turn | dict[str, Any]] | None = None,
+        article: str | None = None,
+    ) -> Request:
+        """Validate a question before it reaches the chain (raises ``AssistantError``s)."""
+        limit = self.settings.max_question_chars
+        text = clean_question(question, limit)
+        if article is not None and article not in self.catalog:
+            raise UnknownArticleError(
+                f"unknown article id {article!r}; `assistant index` lists what is indexed"
+            )
+        return Request(text, clean_history(history, limit), article)
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn | dict[str, Any]] | None = None,
+        article: str | None = None,
+    ) -> Answer:
+        """Answer one question, optionally in a conversation and scoped to one article."""
+        started = time.perf_counter()
+        answer = self.chain.invoke(self.check(question, history, article))
+        answer.latency_ms = round((time.perf_counter() - started) * 1000, 2)
+        return answer

@@ -1,0 +1,106 @@
+"""Split an article body into passages (paragraphs) and sentences, keeping character offsets.
+
+Every offset is into ``Article.body`` so a quote can be found and highlighted in the
+original text: ``body[s.start:s.end] == s.text`` for every passage and sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from assistant.schemas import Article, Passage, Sentence
+
+if TYPE_CHECKING:
+    import pysbd
+
+#: a paragraph longer than this is cut into windows of whole sentences, so one passage
+#: stays a focused unit for the embedding model (which reads about 256 word pieces)
+MAX_PASSAGE_CHARS = 1200
+
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> pysbd.Segmenter:
+    import pysbd
+
+    # clean=False keeps the text as it is, so segments can be located in the body
+    return pysbd.Segmenter(language="en", clean=False, char_span=False)
+
+
+def paragraph_spans(body: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each paragraph, whitespace trimmed.
+
+    Paragraphs are separated by blank lines when the text has any (Markdown, wrapped
+    text); otherwise each line is a paragraph (the one-paragraph-per-line .txt style).
+    """
+    separator = _BLANK_LINE if _BLANK_LINE.search(body) else re.compile(r"\n")
+    cursor = 0
+    for match in [*separator.finditer(body), None]:
+        end = match.start() if match else len(body)
+        yield from _trimmed(body, cursor, end)
+        if match:
+            cursor = match.end()
+
+
+def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    chunk = text[start:end]
+    stripped = chunk.strip()
+    if stripped:
+        lead = len(chunk) - len(chunk.lstrip())
+        yield start + lead, start + lead + len(stripped)
+
+
+def sentence_spans(body: str, start: int, end: int) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of ``body[start:end]``, found by pysbd."""
+    spans: list[tuple[int, int]] = []
+    cursor = start
+    for segment in _segmenter().segment(body[start:end]):
+        piece = segment.strip()
+        if not piece:
+            continue
+        # pysbd's own char_span mislocates repeated sentences; searching forward from
+        # the previous end cannot
+        found = body.find(piece, cursor, end)
+        if found < 0:  # pysbd never rewrites text with clean=False; this is a safety net
+            continue
+        spans.append((found, found + len(piece)))
+        cursor = found + len(piece)
+    return spans or list(_trimmed(body, start, end))
+
+
+def _windows(spans: list[tuple[int, int]]) -> Iterator[list[tuple[int, int]]]:
+    window: list[tuple[int, int]] = []
+    for span in spans:
+        if window and span[1] - window[0][0] > MAX_PASSAGE_CHARS:
+            yield window
+            window = []
+        window.append(span)
+    if window:
+        yield window
+
+
+def split_article(article: Article) -> list[Passage]:
+    """The article's passages, each with its sentences, in reading order."""
+    body = article.body
+    passages: list[Passage] = []
+    for para_start, para_end in paragraph_spans(body):
+        for window in _windows(sentence_spans(body, para_start, para_end)):
+            start, end = window[0][0], window[-1][1]
+            index = len(passages)
+            passages.append(
+                Passage(
+                    passage_id=f"{article.id}:{index}",
+                    article_id=article.id,
+                    article_title=article.title,
+                    index=index,
+                    start=start,
+                    end=end,
+                    text=body[start:end],
+                    sentences=[Sentence(start=s, end=e, text=body[s:e]) for s, e in window],
+                )
+            )
+    return passages

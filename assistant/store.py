@@ -1,0 +1,365 @@
+"""The Chroma store: passages and sentences with their embeddings, updated incrementally.
+
+Two collections, both cosine:
+
+- ``passages``: one record per passage (id ``ARTICLE:INDEX``); its metadata carries the
+  article's id, title, url, published date and content hash, the passage's offsets, and
+  the offsets of its sentences, so answers never need the article file.
+- ``sentences``: one record per sentence (id ``ARTICLE:INDEX:J``), whose vectors let the
+  answerer pick the sentence that answers without embedding anything at question time.
+
+An article is re-embedded only when its content hash changes; its records are upserted
+first and its stale ones deleted after, so an interrupted run never loses the old version.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlparse
+
+import numpy as np
+
+from assistant.chunking import split_article
+from assistant.errors import ArticleError, StoreError
+from assistant.schemas import Article, Passage, Sentence
+
+if TYPE_CHECKING:
+    from langchain_chroma import Chroma
+
+    from assistant.config import Settings
+    from assistant.embeddings import LocalEmbeddings
+
+PASSAGES = "passages"
+SENTENCES = "sentences"
+_COSINE = {"hnsw": {"space": "cosine"}}
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """What the store knows of one indexed article."""
+
+    id: str
+    title: str
+    url: str | None
+    published: str | None
+    content_hash: str
+    passages: int
+
+
+@dataclass
+class IndexReport:
+    """What ``Store.sync`` did."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    errors: list[ArticleError] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+@contextmanager
+def _store_errors(what: str) -> Iterator[None]:
+    # Chroma raises many types (connection errors, its own, ValueError); callers need one
+    try:
+        yield
+    except StoreError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - translated into the one type callers handle
+        raise StoreError(f"the vector store failed while {what}: {exc}".splitlines()[0]) from exc
+
+
+def _client(settings: Settings) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        if not url.hostname:
+            raise StoreError(
+                f"ASSISTANT_CHROMA_URL={settings.chroma_url!r} is not http://host:port"
+            )
+        return chromadb.HttpClient(
+            host=url.hostname,
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+            settings=chroma_settings,
+        )
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+class Store:
+    """Passages and sentences of every indexed article, in Chroma."""
+
+    def __init__(self, passages: Chroma, sentences: Chroma, embeddings: LocalEmbeddings) -> None:
+        self._passages = passages
+        self._sentences = sentences
+        self._embeddings = embeddings
+        self._sentence_vectors: dict[str, np.ndarray] = {}
+
+    @property
+    def vectorstore(self) -> Chroma:
+        """The LangChain vector store of passages."""
+        return self._passages
+
+    def _call(self, what: str, action: Callable[[], _T]) -> _T:
+        with _store_errors(what):
+            return action()
+
+    # -- reading -------------------------------------------------------------------------
+
+    def count(self) -> int:
+        return self._call("counting passages", lambda: self._passages._collection.count())
+
+    def catalog(self) -> dict[str, ArticleInfo]:
+        """Every indexed article, by id."""
+        records = self._call("listing articles", lambda: self._passages.get(include=["metadatas"]))
+        found: dict[str, ArticleInfo] = {}
+        counts: dict[str, int] = {}
+        for meta in records["metadatas"]:
+            article_id = str(meta["article_id"])
+            counts[article_id] = counts.get(article_id, 0) + 1
+            if article_id not in found or meta.get("index") == 0:
+                found[article_id] = ArticleInfo(
+                    id=article_id,
+                    title=str(meta.get("article_title", "")),
+                    url=str(meta["url"]) if meta.get("url") else None,
+                    published=str(meta["published"]) if meta.get("published") else None,
+                    content_hash=str(meta.get("content_hash", "")),
+                    passages=int(meta.get("n_passages", 0)),
+                )
+        # an article whose records are incomplete (an interrupted run) must look changed
+        return {
+            key: info if counts[key] == info.passages else _stale(info)
+            for key, info in found.items()
+        }
+
+    def passages(self, article_id: str | None = None) -> list[Passage]:
+        """Indexed passages, all or one article's, in reading order."""
+        where: Any = {"article_id": article_id} if article_id else None
+        records = self._call(
+            "reading passages",
+            lambda: self._passages.get(where=where, include=["documents", "metadatas"]),
+        )
+        result = [
+            _passage(text, meta)
+            for text, meta in zip(records["documents"], records["metadatas"], strict=True)
+        ]
+        return sorted(result, key=lambda p: (p.article_id, p.index))
+
+    def dense_search(
+        self, vector: np.ndarray, k: int, article_id: str | None = None
+    ) -> list[tuple[str, float]]:
+        """(passage id, cosine similarity) of the ``k`` nearest passages."""
+        where: Any = {"article_id": article_id} if article_id else None
+        found: Any = self._call(
+            "searching passages",
+            lambda: self._passages._collection.query(
+                query_embeddings=[vector.tolist()],
+                n_results=k,
+                where=where,
+                include=["distances"],
+            ),
+        )
+        return [
+            (pid, 1.0 - float(dist))
+            for pid, dist in zip(found["ids"][0], found["distances"][0], strict=True)
+        ]
+
+    def passage_vectors(self, passage_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of the given passages."""
+        if not passage_ids:
+            return {}
+        records: Any = self._call(
+            "reading passage vectors",
+            lambda: self._passages._collection.get(ids=list(passage_ids), include=["embeddings"]),
+        )
+        return {
+            pid: np.asarray(vec, dtype=np.float32)
+            for pid, vec in zip(records["ids"], records["embeddings"], strict=True)
+        }
+
+    def sentence_vectors(self, passages: Sequence[Passage]) -> dict[str, np.ndarray]:
+        """Vectors of the sentences of ``passages``, by sentence id (cached after first read)."""
+        wanted = [sentence_id(p.passage_id, j) for p in passages for j in range(len(p.sentences))]
+        missing = [sid for sid in wanted if sid not in self._sentence_vectors]
+        if missing:
+            records: Any = self._call(
+                "reading sentence vectors",
+                lambda: self._sentences._collection.get(ids=missing, include=["embeddings"]),
+            )
+            if len(self._sentence_vectors) > 200_000:
+                self._sentence_vectors.clear()
+            for sid, vec in zip(records["ids"], records["embeddings"], strict=True):
+                self._sentence_vectors[sid] = np.asarray(vec, dtype=np.float32)
+        return {sid: self._sentence_vectors[sid] for sid in wanted if sid in self._sentence_vectors}
+
+    # -- writing -------------------------------------------------------------------------
+
+    def sync(
+        self,
+        articles: Sequence[Article],
+        errors: Sequence[ArticleError] = (),
+        rebuild: bool = False,
+        progress: Callable[[str], None] | None = None,
+    ) -> IndexReport:
+        """Make the store hold exactly ``articles``; re-embed only the changed ones.
+
+        Articles that failed to load (``errors``) keep whatever the store already has,
+        so a file that became unreadable never loses its indexed version.
+        """
+        report = IndexReport(errors=list(errors))
+        known = {} if rebuild else self.catalog()
+        if rebuild:
+            self._call("clearing the store", self._clear)
+        # ids are file stems unless front matter says otherwise; a failed file's stem is
+        # the best guess at which indexed article it was
+        unreadable = {Path(e.path).stem for e in errors if e.path}
+        for article in articles:
+            previous = known.get(article.id)
+            if previous and previous.content_hash == article.content_hash:
+                report.unchanged.append(article.id)
+                continue
+            if progress:
+                progress(article.id)
+            self.put(article)
+            (report.updated if previous else report.added).append(article.id)
+        present = {a.id for a in articles}
+        for article_id in sorted(set(known) - present):
+            if article_id in unreadable:
+                continue  # unreadable now, but not removed: keep what is indexed
+            self.delete(article_id)
+            report.removed.append(article_id)
+        return report
+
+    def put(self, article: Article) -> int:
+        """Add or replace one article; returns its passage count."""
+        passages = split_article(article)
+        sentences = [(p, j, s) for p in passages for j, s in enumerate(p.sentences)]
+        passage_vectors = self._embeddings.encode([p.text for p in passages])
+        sentence_vectors = self._embeddings.encode([s.text for _, _, s in sentences])
+        meta: dict[str, Any] = {
+            "article_title": article.title,
+            "url": article.url or "",
+            "published": article.published or "",
+            "content_hash": article.content_hash,
+            "n_passages": len(passages),
+        }
+
+        def write() -> None:
+            if sentences:
+                self._sentences._collection.upsert(
+                    ids=[sentence_id(p.passage_id, j) for p, j, _ in sentences],
+                    embeddings=sentence_vectors.tolist(),
+                    documents=[s.text for _, _, s in sentences],
+                    metadatas=[
+                        {
+                            "article_id": article.id,
+                            "passage_id": p.passage_id,
+                            "start": s.start,
+                        }
+                        for p, _, s in sentences
+                    ],
+                )
+            self._passages._collection.upsert(
+                ids=[p.passage_id for p in passages],
+                embeddings=passage_vectors.tolist(),
+                documents=[p.text for p in passages],
+                metadatas=[{**meta, **_passage_meta(p)} for p in passages],
+            )
+            self._drop_stale(
+                article.id,
+                {p.passage_id for p in passages},
+                {sentence_id(p.passage_id, j) for p, j, _ in sentences},
+            )
+
+        self._call(f"indexing {article.id}", write)
+        self._sentence_vectors.clear()
+        return len(passages)
+
+    def delete(self, article_id: str) -> None:
+        """Remove one article's passages and sentences."""
+        self._call(f"removing {article_id}", lambda: self._drop_stale(article_id, set(), set()))
+        self._sentence_vectors.clear()
+
+    def _drop_stale(
+        self, article_id: str, keep_passages: set[str], keep_sentences: set[str]
+    ) -> None:
+        for collection, keep in (
+            (self._passages._collection, keep_passages),
+            (self._sentences._collection, keep_sentences),
+        ):
+            ids = collection.get(where={"article_id": article_id}, include=[])["ids"]
+            stale = [i for i in ids if i not in keep]
+            if stale:
+                collection.delete(ids=stale)
+
+    def _clear(self) -> None:
+        for store in (self._passages, self._sentences):
+            store.reset_collection()
+        self._sentence_vectors.clear()
+
+
+def sentence_id(passage_id: str, j: int) -> str:
+    return f"{passage_id}:{j}"
+
+
+def _stale(info: ArticleInfo) -> ArticleInfo:
+    return ArticleInfo(info.id, info.title, info.url, info.published, "", info.passages)
+
+
+def _passage_meta(p: Passage) -> dict[str, Any]:
+    return {
+        "article_id": p.article_id,
+        "index": p.index,
+        "start": p.start,
+        "end": p.end,
+        "sentences": json.dumps([[s.start, s.end] for s in p.sentences]),
+    }
+
+
+def _passage(text: str, meta: dict[str, Any]) -> Passage:
+    start = int(meta["start"])
+    spans = json.loads(str(meta["sentences"]))
+    return Passage(
+        passage_id=f"{meta['article_id']}:{meta['index']}",
+        article_id=str(meta["article_id"]),
+        article_title=str(meta.get("article_title", "")),
+        index=int(meta["index"]),
+        start=start,
+        end=int(meta["end"]),
+        text=text,
+        sentences=[Sentence(start=s, end=e, text=text[s - start : e - start]) for s, e in spans],
+    )
+
+
+def open_store(settings: Settings, embeddings: LocalEmbeddings) -> Store:
+    """Open (creating if needed) the embedded store or the Chroma server's collections."""
+    from langchain_chroma import Chroma
+
+    def connect() -> Store:
+        client = _client(settings)
+        stores = [
+            Chroma(
+                client=client,
+                collection_name=name,
+                embedding_function=embeddings,
+                collection_configuration=_COSINE,  # type: ignore[arg-type]
+            )
+            for name in (PASSAGES, SENTENCES)
+        ]
+        return Store(stores[0], stores[1], embeddings)
+
+    with _store_errors("opening the store"):
+        return connect()

@@ -1,0 +1,72 @@
+"""Text normalisation and the word-level tools shared by retrieval, answering and evaluation."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+        "\u00ab": '"', "\u00bb": '"', "\u2013": "-", "\u2014": "-",
+    }
+)  # fmt: skip
+
+_WORD = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[^\W\d_]+(?:['.][^\W\d_]+)*\.?", re.UNICODE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+#: function words and question words: they say nothing about what a passage is about
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are aren't as at be because been
+    before being below between both but by can could couldn't did didn't do does doesn't doing
+    don't down during each few for from further had has have having he he'd he's her here hers
+    herself him himself his how i i'd i'm i've if in into is isn't it it's its itself just let's
+    me more most my myself no nor not of off on once only or other ought our ours ourselves out
+    over own same she she's should so some such than that that's the their theirs them themselves
+    then there there's these they they're this those through to too under until up very was
+    wasn't we we're were weren't what what's when where which while who who's whom why why's
+    will with won't would wouldn't you you're your yours yourself yourselves tell say said says
+    according article also ever anything something thing things please explain describe give
+    mention mentioned does did do know""".split()
+)
+
+
+def normalize(text: str) -> str:
+    """The shared matching normalisation: NFKC, ASCII quotes, folded whitespace, lower case."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    return " ".join(text.split()).lower()
+
+
+def strip_control(text: str) -> str:
+    """Drop control characters (keeping newlines and tabs) from user input."""
+    return _CONTROL.sub("", text)
+
+
+def words(text: str) -> list[str]:
+    """Lower-case word tokens of normalised text (numbers keep their separators)."""
+    return [w.rstrip(".").replace("'s", "") for w in _WORD.findall(normalize(text))]
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Snowball (Porter 2) stem, so 'accused' meets 'accuse' and 'troops' meets 'troop'."""
+    return str(_stemmer().stemWord(word.replace(".", "")))
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content words: the unit of lexical matching."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1 or w.isdigit()]
+
+
+def word_count(text: str) -> int:
+    """Words in an answer, ``[n]`` citation markers excluded."""
+    return len(re.sub(r"\[\d+\]", " ", text).split())

@@ -1,0 +1,121 @@
+"""The Chroma store: incremental updates by content hash, several articles, nothing lost."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.articles import load_articles
+from assistant.chain import Assistant
+from assistant.embeddings import LocalEmbeddings
+from assistant.errors import IndexNotBuiltError
+from assistant.store import open_store
+from tests.conftest import SEED_ID
+
+
+class CountingEmbeddings(LocalEmbeddings):
+    """The real model, counting the texts it embeds."""
+
+    def __init__(self, inner: LocalEmbeddings) -> None:
+        super().__init__(inner._model)
+        self.texts = 0
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.texts += len(texts)
+        return super().encode(texts)
+
+
+def _write(folder: Path, name: str, title: str, body: str) -> None:
+    (folder / name).write_text(f"{title}\n{body}", encoding="utf-8")
+
+
+@pytest.fixture
+def counting(embeddings: LocalEmbeddings) -> CountingEmbeddings:
+    return CountingEmbeddings(embeddings)
+
+
+def _assistant(settings, embeddings) -> Assistant:  # type: ignore[no-untyped-def]
+    return Assistant(settings, embeddings, open_store(settings, embeddings))
+
+
+def test_only_changed_articles_are_reembedded(fresh_settings, counting) -> None:  # type: ignore[no-untyped-def]
+    folder = fresh_settings.articles_dir
+    _write(folder, "lake.txt", "Lake story", "The lake froze early this year.\nSkaters came.")
+    a = _assistant(fresh_settings, counting)
+    first = a.index()
+    assert sorted(first.added) == ["lake", SEED_ID]
+    embedded = counting.texts
+    assert embedded > 0
+
+    again = a.index()
+    assert sorted(again.unchanged) == ["lake", SEED_ID] and not again.changed
+    assert counting.texts == embedded  # nothing re-embedded
+
+    _write(folder, "lake.txt", "Lake story", "The lake froze late this year.")
+    third = a.index()
+    assert third.updated == ["lake"] and third.unchanged == [SEED_ID]
+    assert counting.texts - embedded == 2  # one passage and its one sentence
+    lake = a.store.passages("lake")
+    assert [p.text for p in lake] == ["The lake froze late this year."]  # no stale passage
+
+
+def test_removed_articles_are_dropped_and_unreadable_ones_kept(fresh_settings, counting) -> None:  # type: ignore[no-untyped-def]
+    folder = fresh_settings.articles_dir
+    _write(folder, "lake.txt", "Lake story", "The lake froze early.")
+    _write(folder, "river.txt", "River story", "The river flooded the town.")
+    a = _assistant(fresh_settings, counting)
+    a.index()
+    (folder / "lake.txt").unlink()
+    (folder / "river.txt").write_bytes(b"\xff\xfe broken now")
+    report = a.index()
+    assert report.removed == ["lake"]
+    assert len(report.errors) == 1 and "river.txt" in str(report.errors[0])
+    assert set(a.catalog) == {SEED_ID, "river"}  # the unreadable file keeps its indexed version
+    assert a.ask("What flooded the town?", article="river").citations
+
+
+def test_rebuild_and_reopen(fresh_settings, counting) -> None:  # type: ignore[no-untyped-def]
+    a = _assistant(fresh_settings, counting)
+    a.index()
+    count = a.store.count()
+    report = a.index(rebuild=True)
+    assert report.added == [SEED_ID] and a.store.count() == count
+    reopened = _assistant(fresh_settings, counting)
+    reopened.refresh()
+    assert set(reopened.catalog) == {SEED_ID}
+    assert reopened.catalog[SEED_ID].passages == count
+
+
+def test_interrupted_write_is_redone(fresh_settings, counting) -> None:  # type: ignore[no-untyped-def]
+    a = _assistant(fresh_settings, counting)
+    a.index()
+    # simulate a run killed half-way: one passage of the article is missing
+    a.store.vectorstore._collection.delete(ids=[f"{SEED_ID}:3"])
+    assert a.store.catalog()[SEED_ID].content_hash == ""  # incomplete looks changed
+    report = a.index()
+    assert report.updated == [SEED_ID]
+    assert f"{SEED_ID}:3" in {p.passage_id for p in a.store.passages(SEED_ID)}
+
+
+def test_first_start_builds_the_index(fresh_settings) -> None:  # type: ignore[no-untyped-def]
+    assert not fresh_settings.chroma_dir.exists()
+    a = Assistant.from_settings(fresh_settings)
+    assert SEED_ID in a.catalog and fresh_settings.chroma_dir.exists()
+
+
+def test_nothing_to_index_is_a_clear_error(fresh_settings) -> None:  # type: ignore[no-untyped-def]
+    shutil.rmtree(fresh_settings.articles_dir)
+    fresh_settings.articles_dir.mkdir()
+    (fresh_settings.articles_dir / "bad.txt").write_bytes(b"\x00\x00")
+    with pytest.raises(IndexNotBuiltError, match="bad.txt"):
+        Assistant.from_settings(fresh_settings)
+
+
+def test_loading_is_stable(fresh_settings) -> None:  # type: ignore[no-untyped-def]
+    loaded = load_articles(fresh_settings.articles_dir)
+    assert [a.content_hash for a in loaded.articles] == [
+        a.content_hash for a in load_articles(fresh_settings.articles_dir).articles
+    ]
