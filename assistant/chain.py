@@ -44,6 +44,9 @@ class Retrieved:
     request: Request
     query: str
     vector: np.ndarray
+    #: the question's own vector; differs from ``vector`` for a follow-up, whose search
+    #: query includes the previous question but whose answer must fit the new one
+    question_vector: np.ndarray
     hits: list[Hit]
 
 
@@ -154,9 +157,12 @@ class Assistant:
 
     def _retrieve(self, request: Request) -> Retrieved:
         query = contextualize(request.question, request.history)
-        vector = self.embeddings.query_vector(query)
+        if query == request.question:
+            vector = question_vector = self.embeddings.query_vector(query)
+        else:
+            vector, question_vector = self.embeddings.encode([query, request.question])
         hits = self.retriever.scoped(request.article).search(query, vector)
-        return Retrieved(request, query, vector, hits)
+        return Retrieved(request, query, vector, question_vector, hits)
 
     def _answer_extractive(self, state: Retrieved) -> Answer:
         request = state.request
@@ -165,7 +171,7 @@ class Assistant:
             request.question,
             state.query,
             state.hits,
-            state.vector,
+            state.question_vector,
             sentence_vectors,
             self.lexical,
             request.article,
@@ -181,7 +187,9 @@ class Assistant:
                 abstained=True,
                 passages=passages,
             )
-        chosen = extractive.choose(request.question, candidates)
+        best = extractive.pick_best(request.question, candidates)
+        assert best is not None  # refusal_reason returned None, so a sentence answers
+        chosen = extractive.choose(request.question, candidates, best)
         links = {a.id: (a.title, a.url) for a in self.catalog.values()}
         text, citations = extractive.cite(chosen, links)
         return Answer(

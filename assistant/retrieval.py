@@ -114,12 +114,13 @@ class LexicalIndex:
 
 
 def is_follow_up(question: str) -> bool:
-    """True when the question leans on an earlier turn (a pronoun, "and ...?", or very short)."""
+    """True when the question leans on an earlier turn: a pronoun ("What did *he* say?"),
+    a continuation ("And Orban?"), or no content word of its own ("Why?")."""
     tokens = words(question)
     return (
         bool(_ANAPHORA.intersection(tokens))
         or bool(_CONTINUATION.match(question))
-        or len(terms(question)) <= 1
+        or not terms(question)
     )
 
 

@@ -29,8 +29,28 @@ STOPWORDS = frozenset(
     wasn't we we're were weren't what what's when where which while who who's whom why why's
     will with won't would wouldn't you you're your yours yourself yourselves tell say said says
     according article also ever anything something thing things please explain describe give
-    mention mentioned does did do know""".split()
+    mention mentioned does did do know many much kind kinds sort type way ways""".split()
 )
+
+#: nationality words folded into their country, so "Lithuanian" in an article meets
+#: "Lithuania" (or "Vilnius", see aliases.py) in a question; a stemmer cannot do this
+DEMONYMS = {
+    "afghan": "afghanistan", "american": "america", "australian": "australia",
+    "austrian": "austria", "belarusian": "belarus", "belgian": "belgium",
+    "brazilian": "brazil", "british": "britain", "canadian": "canada", "chinese": "china",
+    "czech": "czechia", "danish": "denmark", "dutch": "netherlands", "egyptian": "egypt",
+    "estonian": "estonia", "european": "europe", "finnish": "finland", "french": "france",
+    "georgian": "georgia", "german": "germany", "greek": "greece", "hungarian": "hungary",
+    "indian": "india", "iranian": "iran", "iraqi": "iraq", "irish": "ireland",
+    "israeli": "israel", "italian": "italy", "japanese": "japan", "korean": "korea",
+    "latvian": "latvia", "lithuanian": "lithuania", "mexican": "mexico",
+    "moldovan": "moldova", "norwegian": "norway", "pakistani": "pakistan",
+    "palestinian": "palestine", "polish": "poland", "portuguese": "portugal",
+    "romanian": "romania", "russian": "russia", "saudi": "arabia", "serbian": "serbia",
+    "slovak": "slovakia", "spanish": "spain", "swedish": "sweden", "swiss": "switzerland",
+    "syrian": "syria", "taiwanese": "taiwan", "turkish": "turkey", "ukrainian": "ukraine",
+    "venezuelan": "venezuela", "vietnamese": "vietnam", "western": "west",
+}  # fmt: skip
 
 
 def normalize(text: str) -> str:
@@ -63,8 +83,12 @@ def stem(word: str) -> str:
 
 
 def terms(text: str) -> list[str]:
-    """Stemmed content words: the unit of lexical matching."""
-    return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1 or w.isdigit()]
+    """Stemmed content words, nationalities folded into countries: the unit of lexical matching."""
+    return [
+        stem(DEMONYMS.get(w, w))
+        for w in words(text)
+        if w not in STOPWORDS and len(w) > 1 or w.isdigit()
+    ]
 
 
 def word_count(text: str) -> int:

@@ -69,6 +69,7 @@ def test_scope_is_a_filter(fresh_settings) -> None:  # type: ignore[no-untyped-d
         ("And Orban?", True),
         ("Why?", True),
         ("What did Rutte accuse China of?", False),
+        ("What did Orban say?", False),  # one content word, but a new subject
         ("How many troops is North Korea preparing?", False),
     ],
 )

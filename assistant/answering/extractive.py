@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from assistant.aliases import expand
-from assistant.answering.names import unknown_names
+from assistant.answering.forms import SPEECH, AnswerForm, expected_form, speaker
+from assistant.answering.names import is_known_phrase, unknown_names
 from assistant.retrieval import Hit, LexicalIndex
 from assistant.schemas import Citation, Passage, RetrievedPassage, Sentence
 from assistant.text import terms, word_count
@@ -29,13 +30,23 @@ from assistant.text import terms, word_count
 # Weights of the three signals and of the form bonus (sum of weights is 1).
 W_DENSE, W_LEXICAL, W_PASSAGE, FORM_BONUS = 0.5, 0.3, 0.2, 0.08
 
-#: below this score no sentence answers the question
-MIN_SCORE = 0.36
-#: a question whose best sentence shares little of its content and is not close in
-#: meaning either is about something else
-MIN_DENSE_WHEN_NO_OVERLAP = 0.45
-#: a second sentence joins the answer when it scores at least this share of the best
+#: share of a word's weight kept when it comes from the previous turn, not the question
+CONTEXT_WEIGHT = 0.3
+#: a best sentence this far in meaning from the question does not answer it; off-topic
+#: questions and injections stay well below, paraphrases of the article above
+MIN_DENSE = 0.35
+#: ... unless it holds most of the question's words ("Who is Raj Menon?": a name means
+#: little to the embedding model)
+MIN_LEXICAL_ALONE = 0.5
+#: and no sentence scoring below this answers, however close its meaning
+MIN_SCORE = 0.2
+#: a sentence of the form asked for ("How much ...?": a sum of money) answers in place of
+#: the top one when it scores at least this share of it
+FORM_FALLBACK_RATIO = 0.6
+#: a second sentence joins the answer when it scores at least this share of the best and
+#: adds a word of the question, or this lower share when it adds this much of its weight
 JOIN_RATIO = 0.92
+BRIDGE_RATIO, BRIDGE_GAIN = 0.7, 0.3
 #: most sentences in an answer (list questions may use all of them)
 MAX_SENTENCES, MAX_LIST_SENTENCES = 2, 3
 #: after "What is X?", a next sentence that refers back with a pronoun joins when it scores
@@ -44,21 +55,8 @@ FOLLOWER_RATIO = 0.35
 #: a best sentence shorter than this (in words) is too thin on its own; add its neighbour
 MIN_ANSWER_WORDS = 7
 
-_NUMBER_Q = re.compile(r"\bhow (many|much|long|old|far|big)\b|\bwhat (number|percentage|share)\b")
-_TIME_Q = re.compile(r"\bwhen\b|\bwhat (year|month|day|date|time)\b|\bhow soon\b")
-_QUOTE_Q = re.compile(r"\b(say|said|says|tell|told|quote|word|words|warn|warned|claim|claimed)\b")
 _LIST_Q = re.compile(
     r"\b(which|what) (are|were) (the )?\w+s\b|\blist\b|\bname (the|all)\b|\bwhat .*\bneeds?\b"
-)
-_NUMBERISH = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion|dozen)\b",
-    re.IGNORECASE,
-)
-_TIMEISH = re.compile(
-    r"\b(19|20)\d\d\b|\b(january|february|march|april|may|june|july|august|september|october|"
-    r"november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|"
-    r"today|tomorrow|week|month|year|winter|summer|spring|autumn|fall)\b",
-    re.IGNORECASE,
 )
 #: "What is the Victory Plan?", "Who is Mark Rutte?": a short subject and nothing else
 _DEFINITION_Q = re.compile(r"^\s*(what|who)('s|\s+(is|are|was|were))(\s+[\w'’.-]+){1,4}\s*\??\s*$")
@@ -76,8 +74,8 @@ class Candidate:
     score: float
     dense: float
     lexical: float
-    #: the question's terms this sentence contains
-    covered: frozenset[str] = frozenset()
+    #: the question's terms this sentence contains, with their share of the question's weight
+    covered: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -88,22 +86,18 @@ class Refusal:
     names: tuple[str, ...] = ()
 
 
-def _form_bonus(question: str, sentence: str) -> float:
-    q = question.lower()
-    if _NUMBER_Q.search(q) and _NUMBERISH.search(sentence):
-        return FORM_BONUS
-    if _TIME_Q.search(q) and _TIMEISH.search(sentence):
-        return FORM_BONUS
-    if _QUOTE_Q.search(q) and _QUOTE_MARK.search(sentence):
-        return FORM_BONUS
-    return 0.0
+def _form_bonus(form: AnswerForm | None, sentence: str) -> float:
+    if form is None or not form.fits(sentence):
+        return 0.0
+    # "What did X say?" asks for the quotation itself, not a sentence about X
+    return 2 * FORM_BONUS if form is SPEECH else FORM_BONUS
 
 
-def _coverage(query_terms: set[str], sentence_terms: set[str], idf: dict[str, float]) -> float:
-    total = sum(idf[t] for t in query_terms)
+def _coverage(weights: dict[str, float], sentence_terms: set[str]) -> float:
+    total = sum(weights.values())
     if total <= 0:
         return 0.0
-    return sum(idf[t] for t in query_terms & sentence_terms) / total
+    return sum(w for t, w in weights.items() if t in sentence_terms) / total
 
 
 def score_sentences(
@@ -116,22 +110,30 @@ def score_sentences(
     article_id: str | None,
 ) -> list[Candidate]:
     """Every sentence of the retrieved passages, best first."""
-    query_terms = set(terms(expand(query)))
-    idf = {t: lexical.idf(t, article_id) for t in query_terms}
+    # words of the question itself count fully; words brought in from the earlier turn
+    # (a follow-up's context) only help, so that "Have his allies agreed?" finds the
+    # sentence about allies, not the one about him
+    asked = set(terms(expand(question)))
+    context = set(terms(expand(query))) - asked
+    weights = {t: lexical.idf(t, article_id) for t in asked}
+    weights.update({t: CONTEXT_WEIGHT * lexical.idf(t, article_id) for t in context})
+    query_terms = asked | context
+    form = expected_form(question)
     candidates: list[Candidate] = []
     for hit in hits:
         for j, sentence in enumerate(hit.passage.sentences):
             vector = sentence_vectors.get(f"{hit.passage.passage_id}:{j}")
             dense = float(vector @ query_vector) if vector is not None else hit.dense
             sentence_terms = set(terms(sentence.text))
-            cover = _coverage(query_terms, sentence_terms, idf)
+            cover = _coverage(weights, sentence_terms)
             score = (
                 W_DENSE * dense
                 + W_LEXICAL * cover
                 + W_PASSAGE * hit.score
-                + _form_bonus(question, sentence.text)
+                + _form_bonus(form, sentence.text)
             )
-            covered = frozenset(query_terms & sentence_terms)
+            total = sum(weights.values()) or 1.0
+            covered = {t: weights[t] / total for t in query_terms & sentence_terms}
             candidates.append(Candidate(hit.passage, j, sentence, score, dense, cover, covered))
     candidates.sort(key=lambda c: c.score, reverse=True)
     return candidates
@@ -161,25 +163,48 @@ def _needs(question: str, best: Candidate, follower: Candidate) -> bool:
     )
 
 
-def choose(question: str, candidates: Sequence[Candidate]) -> list[Candidate]:
+def choose(question: str, candidates: Sequence[Candidate], best: Candidate) -> list[Candidate]:
     """The best sentence and the neighbours that belong with it, in reading order."""
-    best = candidates[0]
     limit = MAX_LIST_SENTENCES if _LIST_Q.search(question.lower()) else MAX_SENTENCES
     chosen = [best]
     covered = set(best.covered)
-    for other in candidates[1:]:
-        if len(chosen) >= limit or other.score < JOIN_RATIO * best.score:
+    for other in candidates:
+        if len(chosen) >= limit or other.score < BRIDGE_RATIO * best.score:
             break
-        # a second sentence must bring something of the question the first lacks
-        if other.covered - covered:
+        if other is best:
+            continue
+        # a second sentence must bring something of the question the first lacks: a
+        # little when it scores almost as well, a lot when it scores less (the other
+        # half of a question that spans two paragraphs)
+        gain = sum(share for term, share in other.covered.items() if term not in covered)
+        if (gain > 0 and other.score >= JOIN_RATIO * best.score) or gain >= BRIDGE_GAIN:
             chosen.append(other)
-            covered |= other.covered
+            covered |= set(other.covered)
     by_position = {(c.passage.passage_id, c.index): c for c in candidates}
     if len(chosen) < limit:
         follower = by_position.get((best.passage.passage_id, best.index + 1))
         if follower is not None and follower not in chosen and _needs(question, best, follower):
             chosen.append(follower)
     return sorted(chosen, key=lambda c: (c.passage.article_id, c.passage.index, c.index))
+
+
+def pick_best(question: str, candidates: Sequence[Candidate]) -> Candidate | None:
+    """The sentence that answers best: the top one, or the top one of the form asked for.
+
+    "How much did the plant cost?" is answered by the best sentence with a sum of money
+    in it, if one scores near enough the top; when the form is required and no sentence
+    has it, nothing answers (``None``).
+    """
+    if not candidates:
+        return None
+    form = expected_form(question)
+    if form is None or form.fits(candidates[0].sentence.text):
+        return candidates[0]
+    floor = FORM_FALLBACK_RATIO * candidates[0].score
+    fitting = [c for c in candidates if c.score >= floor and form.fits(c.sentence.text)]
+    if fitting:
+        return fitting[0]
+    return None if form.required else candidates[0]
 
 
 def refusal_reason(
@@ -189,15 +214,19 @@ def refusal_reason(
     article_id: str | None,
 ) -> Refusal | None:
     """Why the article cannot answer, or ``None`` when it can."""
-    missing = unknown_names(question, lexical.vocabulary(article_id))
+    vocabulary = lexical.vocabulary(article_id)
+    missing = unknown_names(question, vocabulary)
+    who = speaker(question)
+    if not missing and who and not is_known_phrase(who, vocabulary):
+        missing = [who]  # "What did the state governor say?" when no governor is quoted
     if missing:
         return Refusal("unknown_names", tuple(dict.fromkeys(missing)))
-    if not candidates:
+    best = candidates[0] if candidates else None
+    if best is None or best.score < MIN_SCORE:
         return Refusal("no_match")
-    best = candidates[0]
-    if best.score < MIN_SCORE:
+    if best.dense < MIN_DENSE and best.lexical < MIN_LEXICAL_ALONE:
         return Refusal("no_match")
-    if best.lexical == 0 and best.dense < MIN_DENSE_WHEN_NO_OVERLAP:
+    if pick_best(question, candidates) is None:
         return Refusal("no_match")
     return None
 

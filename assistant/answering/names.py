@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from assistant.aliases import METONYMS
-from assistant.text import STOPWORDS, normalize, stem
+from assistant.text import STOPWORDS, normalize, stem, words
 
 _TOKEN = re.compile(r"[A-Za-z][\w'’.-]*")
 _SENTENCE_END = re.compile(r"[.!?:;][\"'”’)]*\s*$")
@@ -69,7 +69,12 @@ def _known_word(word: str, vocab: frozenset[str]) -> bool:
 def is_known(name: str, vocabulary: frozenset[str]) -> bool:
     """Whether the article uses this name: every word of it, a form of it, or a place
     standing for it ("Pyongyang" for North Korea)."""
-    return all(_known_word(word, vocabulary) for word in name.split())
+    return all(_known_word(word, vocabulary) for word in words(name))
+
+
+def is_known_phrase(phrase: str, vocabulary: frozenset[str]) -> bool:
+    """Whether every content word of a phrase ("the state governor") occurs in the article."""
+    return all(_known_word(word, vocabulary) for word in words(phrase) if word not in STOPWORDS)
 
 
 def unknown_names(question: str, vocabulary: frozenset[str]) -> list[str]:

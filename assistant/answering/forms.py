@@ -1,0 +1,125 @@
+"""What form of answer a question asks for: a time, a number, a sum of money, a name, a quotation.
+
+Classic question answering calls this the expected answer type. "When will the troops
+arrive?" is answered by a sentence with a time in it, or not at all; "What did Orban
+say?" is best answered by his words in quotation marks. There is no offline model for
+this small enough to ship, and English marks these forms plainly, so patterns do.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AnswerForm:
+    """One form of answer: how a question asks for it and how a sentence shows it."""
+
+    name: str
+    asks: re.Pattern[str]
+    shows: re.Pattern[str]
+    #: when True, a question of this form is not answered by a sentence without it
+    required: bool
+
+    def fits(self, sentence: str) -> bool:
+        return bool(self.shows.search(sentence))
+
+
+_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|dozens|"
+    r"hundred|hundreds|thousand|thousands|million|millions|billion|half|twice"
+)
+_MONTHS = (
+    r"january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
+
+MONEY = AnswerForm(
+    "money",
+    re.compile(
+        r"\bhow much\b.*\b(cost|costs|pay|paid|spend|spent|price|worth|fund|funded|funding|"
+        r"budget|raise|raised|charge|charged|earn|earned)\b"
+    ),
+    re.compile(
+        r"[$€£¥]\s?\d|\b\d[\d,.]*\s?(dollars?|euros?|pounds|yen|million|billion|bn)\b",
+        re.IGNORECASE,
+    ),
+    required=True,
+)
+NUMBER = AnswerForm(
+    "number",
+    re.compile(
+        r"\bhow (many|much|long|old|far|big|large|high|often)\b"
+        r"|\bwhat (number|percentage|share|proportion)\b"
+    ),
+    re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.IGNORECASE),
+    required=True,
+)
+TIME = AnswerForm(
+    "time",
+    re.compile(r"\bwhen\b|\bwhat (year|month|day|date|time|season)\b|\bhow soon\b|\bsince when\b"),
+    re.compile(
+        rf"\b(1[89]|20)\d\d\b|\b({_MONTHS})\b|\b(monday|tuesday|wednesday|thursday|friday|"
+        r"saturday|sunday|yesterday|today|tomorrow|tonight|week|weeks|month|months|year|years|"
+        r"decade|century|winter|summer|spring|autumn|season|morning|evening|night|ago|"
+        r"soon|later|earlier|next|last)\b",
+        re.IGNORECASE,
+    ),
+    required=True,
+)
+NAME = AnswerForm(
+    "name",
+    re.compile(
+        r"\bwhat('s| is| was| are| were) (the |his |her |their |its )?names?\b"
+        r"|\bwho (is|was) named\b"
+    ),
+    # two capitalised words in a row, or a short title in quotation marks ("Victory Plan")
+    re.compile(r"\b[A-Z][\w’'-]+\s+[A-Z][\w’'-]+|[“\"][A-Z]\w*(\s+[A-Z]\w*){0,5}[.,]?[”\"]"),
+    required=True,
+)
+SPEECH = AnswerForm(
+    "speech",
+    re.compile(
+        r"\bwhat (did|does|do|has|have|had|would|will) .*\b(say|said|tell|told|warn|warned|"
+        r"write|wrote|add|added|call|called|quote)\b|\bhow did .* (describe|put it)\b"
+    ),
+    re.compile(r"[“”\"]"),
+    # reported speech ("Orban called the plan frightening") answers too
+    required=False,
+)
+REASON = AnswerForm(
+    "reason",
+    re.compile(
+        r"\bwhy\b|\bwhat (caused|causes|led to|is the reason|was the reason)\b"
+        r"|\bfor what reason\b"
+    ),
+    re.compile(
+        r"\b(because|since|as|so|due to|after|if|could|would|aimed|in order to|to protect|"
+        r"to find|means|reason|led to|believes|thanks to|owing to|given)\b",
+        re.IGNORECASE,
+    ),
+    required=False,
+)
+
+#: checked in this order: the first form whose question pattern matches is the one asked for
+FORMS = (MONEY, NUMBER, TIME, NAME, SPEECH, REASON)
+
+
+def expected_form(question: str) -> AnswerForm | None:
+    """The form of answer the question asks for, if any."""
+    q = question.lower()
+    return next((form for form in FORMS if form.asks.search(q)), None)
+
+
+_SPEAKER = re.compile(
+    r"\bwhat (?:did|does|do|has|have|had) (?P<speaker>.+?) (?:say|said|tell|told|warn|warned|"
+    r"write|wrote|add|added|call|called)\b",
+    re.IGNORECASE,
+)
+
+
+def speaker(question: str) -> str | None:
+    """Who the question asks to be quoted ("What did the governor say?" -> "the governor")."""
+    match = _SPEAKER.search(question)
+    return match.group("speaker") if match else None

@@ -1,0 +1,453 @@
+"""The Gradio UI: a chat about the articles, its sources, the cited article and feedback.
+
+Text from readers and articles is never rendered as HTML: chat messages go through
+``escape_markdown`` and the article panel through ``escape_html``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import gradio as gr
+
+from assistant.errors import AssistantError
+from assistant.feedback import record_feedback
+from assistant.schemas import Answer, Citation, Passage
+
+if TYPE_CHECKING:
+    from assistant.chain import Assistant
+    from assistant.config import Settings
+    from assistant.store import ArticleInfo
+
+EXAMPLES = [
+    "What did Orban say?",
+    "How many troops is North Korea said to be preparing?",
+    "What is Zelensky's Victory Plan?",
+    "What did Emmanuel Macron say?",
+]
+
+#: the picker's value for "no scope"
+ALL_ARTICLES = ""
+
+#: the extractive answer arrives whole; it is sent in this many pieces at most
+STREAM_CHUNKS = 12
+#: pause between pieces so the browser paints each one (a few ms, not a typing act)
+STREAM_PAUSE_S = 0.004
+
+#: a text fragment names this many words at each end of a long quote
+FRAGMENT_WORDS = 5
+
+#: system fonts only, so the page fetches no font from anywhere
+SANS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
+MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
+
+CSS = """
+#article-panel .html-container { padding-top: 0; }
+.article-view { max-height: 640px; overflow-y: auto; padding: 0.75rem 1rem;
+  border: 1px solid var(--border-color-primary); border-radius: var(--radius-lg);
+  background: var(--block-background-fill); font-size: 0.95rem; line-height: 1.55; }
+.article-view .article-head { position: sticky; top: -0.75rem; z-index: 1;
+  margin: -0.75rem -1rem 0.75rem -1rem; padding: 0.75rem 1rem 0.5rem 1rem;
+  background: var(--block-background-fill);
+  border-bottom: 1px solid var(--border-color-primary); }
+.article-view h2 { font-size: 1.15rem; margin: 0; }
+.article-view .meta { color: var(--body-text-color-subdued); margin: 0.25rem 0 0 0;
+  font-size: 0.85rem; }
+.article-view .passage { margin: 0 0 0.7rem 0; padding: 0.15rem 0.5rem;
+  border-left: 3px solid transparent; scroll-margin-top: 6rem; }
+.article-view .passage.cited { border-left-color: var(--color-accent); }
+.article-view .passage:target { background: var(--color-accent-soft); }
+.article-view mark { background: #fde68a; color: inherit; padding: 0 0.1rem;
+  border-radius: 2px; }
+.article-view .cite-n { color: var(--color-accent); font-weight: 600; font-size: 0.75em;
+  margin-left: 0.1rem; }
+"""
+
+# scrolls the article panel (not the page) to the first cited passage whenever it changes
+REVEAL_JS = """
+const reveal = () => {
+  const box = element.querySelector('.article-view');
+  if (!box) return;
+  const cited = box.querySelector('.passage.cited');
+  const head = box.querySelector('.article-head');
+  const room = (head ? head.offsetHeight : 0) + 8;
+  box.scrollTop = cited
+    ? box.scrollTop + cited.getBoundingClientRect().top - box.getBoundingClientRect().top - room
+    : 0;
+};
+watch('value', reveal);
+reveal();
+"""
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One question of a conversation and the answer it got."""
+
+    question: str
+    answer: Answer
+    article: str | None
+
+
+# -- rendering (pure functions, unit-tested) ----------------------------------------------
+
+# Markdown syntax that works anywhere in a line; "<", ">" and "&" are left to html.escape,
+# and "(", "!" need no escape once "[" has one (no link or image can start)
+_MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]#|~$])")
+# syntax that only works at the start of a line: lists, setext headings
+_MARKDOWN_LINE_START = re.compile(r"^(\s*)([-+=]|\d+(?=[.)]))", re.MULTILINE)
+# characters that mean something to gr.HTML's template engine (JS template, Handlebars)
+_TEMPLATE_SPECIAL = str.maketrans({"{": "&#123;", "}": "&#125;", "$": "&#36;", "`": "&#96;"})
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` shown literally in a Markdown message: no HTML, no formatting, no links."""
+    text = _MARKDOWN_INLINE.sub(r"\\\1", text)
+    # "\-" for a bullet, "1\." for a number: a backslash only escapes punctuation
+    text = _MARKDOWN_LINE_START.sub(
+        lambda m: m[1] + (m[2] + "\\" if m[2][0].isdigit() else "\\" + m[2]), text
+    )
+    return html.escape(text, quote=False)
+
+
+def escape_html(text: str) -> str:
+    """``text`` shown literally inside HTML (elements, attributes and gr.HTML templates)."""
+    return html.escape(text, quote=True).translate(_TEMPLATE_SPECIAL)
+
+
+def passage_anchor(passage_id: str) -> str:
+    """The HTML id of a passage in the article panel."""
+    return "passage-" + re.sub(r"[^A-Za-z0-9_-]+", "-", passage_id)
+
+
+def _fragment_term(text: str) -> str:
+    # "-" and "," are syntax inside a text fragment, so they are percent-encoded too
+    return quote(text, safe="").replace("-", "%2D")
+
+
+def text_fragment(quote_text: str) -> str:
+    """A ``:~:text=`` fragment that makes browsers scroll to and highlight ``quote_text``."""
+    words = quote_text.split()
+    if len(words) <= 2 * FRAGMENT_WORDS:
+        return ":~:text=" + _fragment_term(" ".join(words))
+    start = " ".join(words[:FRAGMENT_WORDS])
+    end = " ".join(words[-FRAGMENT_WORDS:])
+    return f":~:text={_fragment_term(start)},{_fragment_term(end)}"
+
+
+def web_url(url: str | None) -> str | None:
+    """``url`` when it is an http(s) address, encoded so it is safe in Markdown and HTML."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    # spaces, quotes, brackets and parentheses would end a Markdown link or an attribute
+    return quote(urlunsplit(parts._replace(fragment="")), safe=":/?&=%@+,;~!$")
+
+
+def citation_link(citation: Citation) -> str:
+    """Where a source points: the article page at the quote, else the passage in the panel."""
+    base = web_url(citation.url)
+    if base:
+        return f"{base}#{text_fragment(citation.quote)}"
+    return f"#{passage_anchor(citation.passage_id)}"
+
+
+def render_sources(citations: Sequence[Citation]) -> str:
+    """Markdown listing each citation: number, article title, link and the quote."""
+    if not citations:
+        return ""
+    lines = ["**Sources**"]
+    for c in citations:
+        quote_text = " ".join(c.quote.split())
+        lines += [
+            "",
+            f"**\\[{c.n}\\]** *{escape_markdown(c.article_title)}* · "
+            f"[show passage]({citation_link(c)})",
+            f"> {escape_markdown(quote_text)}",
+        ]
+    return "\n".join(lines)
+
+
+def render_answer(answer: Answer, text: str | None = None) -> str:
+    """The assistant's chat message: the answer (or a streamed prefix of it), then sources."""
+    if text is not None:
+        return escape_markdown(text)
+    sources = render_sources(answer.citations)
+    body = escape_markdown(answer.answer)
+    return f"{body}\n\n{sources}" if sources else body
+
+
+def chat_messages(exchanges: Sequence[Exchange]) -> list[dict[str, str]]:
+    """The chat as Gradio messages: user, assistant, user, ... (index 2k+1 is answer k)."""
+    messages: list[dict[str, str]] = []
+    for ex in exchanges:
+        messages.append({"role": "user", "content": escape_markdown(ex.question)})
+        messages.append({"role": "assistant", "content": render_answer(ex.answer)})
+    return messages
+
+
+def conversation(exchanges: Sequence[Exchange]) -> list[dict[str, str]]:
+    """The history ``Assistant.ask`` takes: plain-text user and assistant turns."""
+    turns: list[dict[str, str]] = []
+    for ex in exchanges:
+        turns.append({"role": "user", "content": ex.question})
+        turns.append({"role": "assistant", "content": ex.answer.answer})
+    return turns
+
+
+def stream_pieces(text: str, chunks: int = STREAM_CHUNKS) -> Iterator[str]:
+    """Growing prefixes of ``text``, cut between words, ending with ``text`` itself."""
+    words = re.findall(r"\s*\S+", text)
+    step = max(1, -(-len(words) // chunks))
+    for i in range(step, len(words) + step, step):
+        yield "".join(words[:i])
+
+
+def _highlight(text: str, offset: int, spans: Sequence[tuple[int, int, int]]) -> str:
+    """``text`` escaped, with each (start, end, n) span (body offsets) in a ``<mark>``."""
+    out: list[str] = []
+    cursor = 0
+    for start, end, n in sorted(spans):
+        s, e = max(start - offset, cursor), min(end - offset, len(text))
+        if s >= e:  # overlaps a span already marked
+            continue
+        out.append(escape_html(text[cursor:s]))
+        out.append(f'<mark title="Source [{n}]">{escape_html(text[s:e])}</mark>')
+        out.append(f'<sup class="cite-n">[{n}]</sup>')
+        cursor = e
+    out.append(escape_html(text[cursor:]))
+    return "".join(out)
+
+
+def render_article(
+    article: ArticleInfo, passages: Sequence[Passage], citations: Sequence[Citation] = ()
+) -> str:
+    """The article as HTML: each passage anchored, cited sentences marked, all text escaped."""
+    spans = [(c.start, c.end, c.n) for c in citations if c.article_id == article.id]
+    parts = [
+        '<div class="article-view">',
+        '<div class="article-head">',
+        f"<h2>{escape_html(article.title)}</h2>",
+    ]
+    meta: list[str] = []
+    if article.published:
+        meta.append(escape_html(article.published))
+    url = web_url(article.url)
+    if url:
+        meta.append(
+            f'<a href="{escape_html(url)}" target="_blank" rel="noopener noreferrer">'
+            "original article</a>"
+        )
+    if meta:
+        parts.append(f'<p class="meta">{" · ".join(meta)}</p>')
+    parts.append("</div>")
+    for p in passages:
+        inside = [(s, e, n) for s, e, n in spans if s < p.end and e > p.start]
+        css = "passage cited" if inside else "passage"
+        parts.append(
+            f'<p id="{passage_anchor(p.passage_id)}" class="{css}">'
+            f"{_highlight(p.text, p.start, inside)}</p>"
+        )
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def render_notice(text: str) -> str:
+    """A short message in the article panel."""
+    return f'<div class="article-view"><p class="meta">{escape_html(text)}</p></div>'
+
+
+# -- the app -------------------------------------------------------------------------------
+
+
+def _article_choices(articles: Sequence[ArticleInfo]) -> list[tuple[str, str]]:
+    return [("All articles", ALL_ARTICLES)] + [(a.title, a.id) for a in articles]
+
+
+def build_ui(assistant: Assistant) -> gr.Blocks:
+    """The Gradio app around ``assistant`` (not launched)."""
+    settings = assistant.settings
+
+    def shown_article(exchanges: Sequence[Exchange], choice: str | None) -> str | None:
+        # the picked article, else the one cited last, else the first one
+        if choice:
+            return choice
+        for ex in reversed(exchanges):
+            if ex.answer.citations:
+                return ex.answer.citations[0].article_id
+        articles = assistant.articles()
+        return articles[0].id if articles else None
+
+    def panel(exchanges: Sequence[Exchange], choice: str | None) -> str:
+        article_id = shown_article(exchanges, choice)
+        info = assistant.catalog.get(article_id) if article_id else None
+        if info is None:
+            return render_notice("No article is indexed yet.")
+        citations = exchanges[-1].answer.citations if exchanges else []
+        return render_article(info, assistant.article_passages(info.id), citations)
+
+    def check(question: str, exchanges: list[Exchange], choice: str | None) -> None:
+        # refuses a bad question before the chat changes; the error shows as a notice only
+        try:
+            assistant.check(question, conversation(exchanges), choice or None)
+        except AssistantError as exc:
+            raise gr.Error(str(exc)) from exc
+
+    def respond(
+        question: str, exchanges: list[Exchange], choice: str | None
+    ) -> Iterator[tuple[Any, ...]]:
+        article = choice or None
+        try:
+            # ask() checks the question (empty, too long, unknown article) on the server
+            answer = assistant.ask(question, history=conversation(exchanges), article=article)
+        except AssistantError as exc:
+            raise gr.Error(str(exc)) from exc
+        asked = chat_messages(exchanges) + [
+            {"role": "user", "content": escape_markdown(answer.question)}
+        ]
+        for piece in stream_pieces(answer.answer):
+            reply = {"role": "assistant", "content": render_answer(answer, piece)}
+            yield asked + [reply], gr.skip(), gr.skip(), ""
+            time.sleep(STREAM_PAUSE_S)
+        done = [*exchanges, Exchange(answer.question, answer, article)]
+        yield chat_messages(done), done, panel(done, choice), ""
+
+    def ask_api(question: str, article_id: str = "") -> dict[str, Any]:
+        """Answer one question (optionally scoped to an article id); the answer JSON."""
+        try:
+            return assistant.ask(question, article=article_id or None).model_dump()
+        except AssistantError as exc:
+            raise gr.Error(str(exc)) from exc
+
+    def on_like(exchanges: list[Exchange], data: gr.LikeData) -> None:
+        if data.liked not in (True, False):  # a vote taken back: nothing to record
+            return
+        index = data.index if isinstance(data.index, int) else data.index[0]
+        if index % 2 == 0 or index // 2 >= len(exchanges):  # not a finished answer
+            return
+        ex = exchanges[index // 2]
+        try:
+            record_feedback(
+                settings.feedback_file,
+                question=ex.question,
+                answer=ex.answer,
+                rating="up" if data.liked else "down",
+                article=ex.article,
+            )
+        except OSError as exc:
+            raise gr.Error(f"Your feedback could not be saved ({exc.strerror}).") from exc
+        gr.Info("Thanks for your feedback.")
+
+    def on_load(choice: str | None) -> tuple[Any, str]:
+        # articles may have been added since the app was built
+        articles = assistant.articles()
+        picker_update = gr.Dropdown(choices=_article_choices(articles), visible=len(articles) > 1)
+        return picker_update, panel([], choice)
+
+    def new_conversation(choice: str | None) -> tuple[list[Exchange], str]:
+        return [], panel([], choice)
+
+    articles = assistant.articles()
+    with gr.Blocks(title="Article assistant", analytics_enabled=False) as demo:
+        exchanges = gr.State([])
+        gr.Markdown(
+            "## Ask about the article\n"
+            "Answers quote the article word for word; each source links to the passage, "
+            "highlighted on the right."
+        )
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=360):
+                picker = gr.Dropdown(
+                    choices=_article_choices(articles),
+                    value=ALL_ARTICLES,
+                    label="Article",
+                    visible=len(articles) > 1,
+                    interactive=True,
+                )
+                chatbot = gr.Chatbot(
+                    label="Conversation",
+                    height=520,
+                    layout="bubble",
+                    latex_delimiters=[],  # "$" in news text is money, not maths
+                    sanitize_html=True,
+                    allow_tags=False,
+                    buttons=["copy"],
+                    feedback_options=["Like", "Dislike"],
+                    placeholder="Ask a question about the article, or pick an example below.",
+                )
+                question = gr.Textbox(
+                    show_label=False,
+                    placeholder="Ask a question about the article…",
+                    max_length=settings.max_question_chars,
+                    submit_btn="Ask",
+                    autofocus=True,
+                )
+                examples = gr.Examples(
+                    examples=[[q] for q in EXAMPLES],
+                    inputs=[question],
+                    label="Examples",
+                    api_visibility="private",
+                )
+            with gr.Column(scale=2, min_width=320):
+                article_panel = gr.HTML(
+                    panel([], ALL_ARTICLES), elem_id="article-panel", js_on_load=REVEAL_JS
+                )
+
+        chat_inputs = [question, exchanges, picker]
+        for trigger in (question.submit, examples.load_input_event.then):
+            trigger(check, inputs=chat_inputs, outputs=None, api_visibility="private").success(
+                respond,
+                inputs=chat_inputs,
+                outputs=[chatbot, exchanges, article_panel, question],
+                api_visibility="private",
+                concurrency_id="assistant",
+                show_progress="minimal",
+            )
+        chatbot.like(on_like, inputs=[exchanges], outputs=None, api_visibility="private")
+        chatbot.clear(
+            new_conversation,
+            inputs=[picker],
+            outputs=[exchanges, article_panel],
+            api_visibility="private",
+        )
+        picker.change(
+            panel, inputs=[exchanges, picker], outputs=[article_panel], api_visibility="private"
+        )
+        demo.load(
+            on_load, inputs=[picker], outputs=[picker, article_panel], api_visibility="private"
+        )
+        gr.api(ask_api, api_name="ask", concurrency_id="assistant")
+    # Assistant.ask only reads the shared model and store, so a few may run at once
+    demo.queue(default_concurrency_limit=4)
+    return demo
+
+
+def theme() -> gr.themes.Base:
+    """The page's look: Gradio's default colours with system fonts."""
+    return gr.themes.Default(font=SANS, font_mono=MONO)
+
+
+def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
+    """Open the index, build the UI and serve it until interrupted."""
+    from assistant.chain import Assistant
+
+    demo = build_ui(Assistant.from_settings(settings))
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        theme=theme(),
+        css=CSS,
+        ssr_mode=False,
+        footer_links=["api"],
+    )

@@ -1,0 +1,384 @@
+"""The Gradio UI: its rendering helpers, and the real app served by ``python app.py``."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from assistant.articles import read_article
+from assistant.schemas import Answer, Citation
+from assistant.web.ui import (
+    STREAM_CHUNKS,
+    Exchange,
+    build_ui,
+    chat_messages,
+    citation_link,
+    conversation,
+    escape_html,
+    escape_markdown,
+    render_answer,
+    render_article,
+    render_sources,
+    stream_pieces,
+    text_fragment,
+    web_url,
+)
+
+try:
+    from tests.conftest import ROOT, SEED_FILE, SEED_ID, seed_articles
+except ModuleNotFoundError:  # the checkout root is not on sys.path; tests/ itself is
+    from conftest import ROOT, SEED_FILE, SEED_ID, seed_articles  # type: ignore[no-redef]
+
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+SEED_BODY = read_article(SEED_FILE).body
+
+# -- rendering helpers -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("What did Orban say?", "What did Orban say?"),
+        ("Zelensky’s “Victory Plan.”", "Zelensky’s “Victory Plan.”"),
+        ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
+        ("<img src=x onerror=alert(1)>", "&lt;img src=x onerror=alert(1)&gt;"),
+        ("Tom & Jerry", "Tom &amp; Jerry"),
+        ("[click](javascript:alert(1))", "\\[click\\](javascript:alert(1))"),
+        ("![img](http://x/y.png)", "!\\[img\\](http://x/y.png)"),
+        ("**bold** _it_ `code`", "\\*\\*bold\\*\\* \\_it\\_ \\`code\\`"),
+        ("# heading", "\\# heading"),
+        ("- item\n1. first", "\\- item\n1\\. first"),
+        ("$$x$$", "\\$\\$x\\$\\$"),
+    ],
+)
+def test_escape_markdown(text: str, expected: str) -> None:
+    assert escape_markdown(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("<b>\"hi\"</b> & 'you'", "&lt;b&gt;&quot;hi&quot;&lt;/b&gt; &amp; &#x27;you&#x27;"),
+        ("{{value}} ${7*7} `x`", "&#123;&#123;value&#125;&#125; &#36;&#123;7*7&#125; &#96;x&#96;"),
+    ],
+)
+def test_escape_html(text: str, expected: str) -> None:
+    assert escape_html(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://news.example.org/a", "https://news.example.org/a"),
+        ("http://news.example.org/a?b=1&c=2#top", "http://news.example.org/a?b=1&c=2"),
+        ("https://x.org/a b(c)", "https://x.org/a%20b%28c%29"),
+        ("javascript:alert(1)", None),
+        ("data:text/html,<script>", None),
+        ("/relative/path", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_web_url(url: str | None, expected: str | None) -> None:
+    assert web_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("quote", "expected"),
+    [
+        ("a short quote", ":~:text=a%20short%20quote"),
+        ("long-range, missiles", ":~:text=long%2Drange%2C%20missiles"),
+        (
+            "one two three four five six seven eight nine ten eleven",
+            ":~:text=one%20two%20three%20four%20five,seven%20eight%20nine%20ten%20eleven",
+        ),
+    ],
+)
+def test_text_fragment(quote: str, expected: str) -> None:
+    assert text_fragment(quote) == expected
+
+
+def citation(**changes: Any) -> Citation:
+    base = Citation(
+        n=1,
+        article_id=SEED_ID,
+        article_title="North Korean Troops in Ukraine: A Dangerous Escalation?",
+        passage_id=f"{SEED_ID}:6",
+        quote="Orban called Zelensky’s plan “frightening”",
+        start=10,
+        end=50,
+        score=0.7,
+    )
+    return base.model_copy(update=changes)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (None, f"#passage-{SEED_ID}-6"),
+        ("javascript:alert(1)", f"#passage-{SEED_ID}-6"),
+        (
+            "https://news.example.org/nk",
+            "https://news.example.org/nk#:~:text=Orban%20called%20Zelensky%E2%80%99s%20plan"
+            "%20%E2%80%9Cfrightening%E2%80%9D",
+        ),
+    ],
+)
+def test_citation_link(url: str | None, expected: str) -> None:
+    assert citation_link(citation(url=url)) == expected
+
+
+def test_stream_pieces_grow_to_the_whole_text() -> None:
+    text = "Hungarian Prime Minister Viktor Orban called Zelensky’s plan “frightening” [1]"
+    many = " ".join(["word"] * 100)
+
+    pieces = list(stream_pieces(text))
+    long_pieces = list(stream_pieces(many))
+
+    assert pieces[-1] == text
+    for shorter, longer in zip(pieces, pieces[1:], strict=False):
+        assert longer.startswith(shorter) and len(longer) > len(shorter)
+    assert len(long_pieces) <= STREAM_CHUNKS and long_pieces[-1] == many
+    assert list(stream_pieces("")) == []
+
+
+def test_sources_and_answer_of_a_real_answer(assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = assistant.ask("What did Orban say?")
+    [cited] = answer.citations
+
+    message = render_answer(answer)
+    sources = render_sources(answer.citations)
+
+    assert message.startswith(escape_markdown(answer.answer))
+    assert message.endswith(sources)
+    assert "**Sources**" in sources
+    assert escape_markdown(cited.article_title) in sources
+    assert f"> {escape_markdown(cited.quote)}" in sources
+    assert f"[show passage](#passage-{SEED_ID}-" in sources
+
+
+def test_an_abstained_answer_lists_no_sources(assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = assistant.ask("What did Emmanuel Macron say?")
+
+    assert answer.abstained
+    assert render_sources(answer.citations) == ""
+    assert render_answer(answer) == escape_markdown(answer.answer)
+
+
+def test_chat_messages_escape_questions_answers_and_sources() -> None:
+    answer = Answer(
+        question=f"{XSS} What did Orban say?",
+        answer=f"{XSS} [1]",
+        abstained=False,
+        citations=[citation(quote=XSS, article_title=XSS, url="javascript:alert(1)")],
+    )
+    exchanges = [Exchange(answer.question, answer, None)]
+
+    messages = chat_messages(exchanges)
+
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    for message in messages:
+        assert "<script" not in message["content"]
+        assert "<img" not in message["content"]
+        assert "javascript:" not in message["content"].replace("onerror=alert", "")
+        assert "&lt;script&gt;" in message["content"]
+    # the history for ask() stays plain text
+    assert conversation(exchanges) == [
+        {"role": "user", "content": answer.question},
+        {"role": "assistant", "content": answer.answer},
+    ]
+
+
+def test_article_panel_highlights_the_cited_sentence(assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = assistant.ask("What did Orban say?")
+    [cited] = answer.citations
+    [info] = [a for a in assistant.articles() if a.id == SEED_ID]
+    passages = assistant.article_passages(SEED_ID)
+
+    page = render_article(info, passages, answer.citations)
+
+    assert SEED_BODY[cited.start : cited.end] == cited.quote
+    assert f'<mark title="Source [1]">{escape_html(cited.quote)}</mark>' in page
+    assert page.count("<mark") == 1
+    assert page.count('class="passage cited"') == 1
+    assert f'id="passage-{SEED_ID}-{cited.passage_id.rsplit(":", 1)[1]}"' in page
+    assert f"<h2>{escape_html(info.title)}</h2>" in page
+    # without citations nothing is marked
+    assert "<mark" not in render_article(info, passages)
+
+
+def test_article_panel_escapes_article_text(assistant) -> None:  # type: ignore[no-untyped-def]
+    [info] = [a for a in assistant.articles() if a.id == SEED_ID]
+    first, *rest = assistant.article_passages(SEED_ID)
+    evil = first.model_copy(update={"text": XSS + " {{value}} ${7*7} " + first.text[80:]})
+    evil_info = type(info)(**{**vars(info), "title": XSS, "url": "javascript:alert(1)"})
+    cited = citation(start=first.start, end=first.start + len(XSS), n=2)
+
+    page = render_article(evil_info, [evil, *rest], [cited])
+
+    assert "<script" not in page and "<img" not in page
+    assert "javascript:" not in page
+    assert "{{" not in page and "${" not in page
+    assert escape_html(XSS) in page
+    assert f'<mark title="Source [2]">{escape_html(XSS)}</mark>' in page
+
+
+def test_build_ui_exposes_the_ask_endpoint(assistant) -> None:  # type: ignore[no-untyped-def]
+    import gradio as gr
+
+    demo = build_ui(assistant)
+
+    assert isinstance(demo, gr.Blocks)
+    assert [fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public"] == ["ask"]
+
+
+# -- the real app --------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``python app.py`` running for real on a free port, with its index in a tmp folder."""
+    root = tmp_path_factory.mktemp("app")
+    seed_articles(root / "articles")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env |= {
+        "ASSISTANT_ARTICLES_DIR": str(root / "articles"),
+        "ASSISTANT_CHROMA_DIR": str(root / "chroma"),
+        "ASSISTANT_FEEDBACK_FILE": str(root / "feedback.jsonl"),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "HF_HUB_OFFLINE": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+    }
+    log = (root / "app.log").open("w")
+    # run from the tmp folder so no .env or index of the checkout is picked up
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py")], cwd=root, env=env, stdout=log, stderr=log
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def read_log() -> str:
+        return (root / "app.log").read_text()
+
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"app.py exited with {proc.returncode}:\n{read_log()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"app.py did not answer within 60 s:\n{read_log()}")
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+    assert proc.returncode is not None
+
+
+@pytest.fixture(scope="module")
+def client(app_url: str):  # type: ignore[no-untyped-def]
+    from gradio_client import Client
+
+    return Client(app_url, verbose=False)
+
+
+def ask(client, question: str, article: str = "") -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    result = client.predict(question, article, api_name="/ask")
+    assert isinstance(result, dict)
+    return result
+
+
+@pytest.mark.slow
+def test_orban_gets_a_cited_answer(client) -> None:  # type: ignore[no-untyped-def]
+    result = ask(client, "What did Orban say?")
+
+    assert not result["abstained"]
+    assert "frightening" in result["answer"]
+    assert result["citations"]
+    for c in result["citations"]:
+        assert SEED_BODY[c["start"] : c["end"]] == c["quote"]
+    assert any("frightening" in c["quote"] for c in result["citations"])
+
+
+@pytest.mark.slow
+def test_scoped_to_the_seed_article(client) -> None:  # type: ignore[no-untyped-def]
+    result = ask(client, "How many troops is North Korea said to be preparing?", SEED_ID)
+
+    assert "10,000" in result["answer"]
+    assert {c["article_id"] for c in result["citations"]} == {SEED_ID}
+
+
+@pytest.mark.slow
+def test_macron_is_abstained(client) -> None:  # type: ignore[no-untyped-def]
+    result = ask(client, "What did Emmanuel Macron say?")
+
+    assert result["abstained"] is True
+    assert result["citations"] == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "article", "message"),
+    [
+        ("", "", "the question is empty"),
+        ("   \n\t ", "", "the question is empty"),
+        ("x" * 100_000, "", "the limit is 1,000"),
+        ("What did Orban say?", "no-such-article", "unknown article id"),
+    ],
+)
+def test_bad_requests_get_a_clear_error(client, question: str, article: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match=message):
+        client.predict(question, article, api_name="/ask")
+    # the server is still up and answering
+    assert not ask(client, "What did Orban say?")["abstained"]
+
+
+@pytest.mark.slow
+def test_html_in_a_question_comes_back_as_data(client) -> None:  # type: ignore[no-untyped-def]
+    question = f"{XSS} What did Orban say?"
+
+    result = ask(client, question)
+
+    assert result["question"] == question  # returned verbatim as JSON data, not run
+    rendered = escape_markdown(result["question"])  # what the chat shows
+    assert "<script" not in rendered and "<img" not in rendered
+
+
+@pytest.mark.slow
+def test_the_page_loads_nothing_from_a_font_cdn(app_url: str) -> None:
+    page = httpx.get(app_url, timeout=10)
+    theme_css = httpx.get(f"{app_url}/theme.css", timeout=10)
+
+    assert page.status_code == 200
+    assert theme_css.status_code == 200
+    for text in (page.text, theme_css.text):
+        assert "fonts.googleapis" not in text
+        assert "fonts.gstatic" not in text
+    assert "system-ui" in theme_css.text
