@@ -118,6 +118,13 @@ def cmd_chat(args: argparse.Namespace) -> int:
         ]
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Run evaluation fixtures, print metrics, write reports; exit 1 when a gate fails."""
+    from assistant.evaluation.command import run
+
+    return run(args, _settings())
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Start the web app (the same as ``python app.py``)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -147,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     chat = add("chat", cmd_chat)
     chat.add_argument("--article", metavar="ID", help="only answer from this article")
+    from assistant.evaluation.command import add_arguments as add_eval_arguments
+
+    add_eval_arguments(add("eval", cmd_eval))
     serve = add("serve", cmd_serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=7860, help="port to listen on")

@@ -12,6 +12,7 @@ words for a person. Every message says what happened and what to do next.
     ├── StoreError             the vector store failed (e.g. a Chroma server went away)
     ├── PromptError            a template in prompts/ is missing or malformed
     ├── FixtureError           an evaluation fixture line is broken
+    ├── EvaluationError        an evaluation run cannot go on (bad gate, unreadable baseline)
     └── LLMError               a language model could not be reached or answered badly
 """
 
@@ -60,6 +61,10 @@ class PromptError(AssistantError):
 
 class FixtureError(AssistantError):
     code = "bad_fixture"
+
+
+class EvaluationError(AssistantError):
+    code = "bad_evaluation"
 
 
 class LLMError(AssistantError):

@@ -45,7 +45,7 @@ MIN_SCORE = 0.2
 FORM_FALLBACK_RATIO = 0.6
 #: a second sentence joins the answer when it scores at least this share of the best and
 #: adds a word of the question, or this lower share when it adds this much of its weight
-JOIN_RATIO = 0.92
+JOIN_RATIO = 0.85
 BRIDGE_RATIO, BRIDGE_GAIN = 0.7, 0.3
 #: most sentences in an answer (list questions may use all of them)
 MAX_SENTENCES, MAX_LIST_SENTENCES = 2, 3

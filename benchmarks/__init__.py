@@ -1,0 +1,1 @@
+"""Benchmarks that print numbers and write them to benchmarks/results/."""
