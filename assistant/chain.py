@@ -205,9 +205,9 @@ class Assistant:
         covers = ", ".join(f"“{a.title}”" for a in scope[:3]) + (
             " and more" if len(scope) > 3 else ""
         )
-        if refusal.reason == "unknown_names":
+        if refusal.names:
             return prompts.render(
-                "refusal_unknown_names", names=" or ".join(refusal.names), covers=covers
+                f"refusal_{refusal.reason}", names=" or ".join(refusal.names), covers=covers
             )
         return prompts.render("refusal_no_match", covers=covers)
 

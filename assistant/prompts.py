@@ -14,6 +14,7 @@ PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 TEMPLATES: dict[str, frozenset[str]] = {
     "refusal_no_match": frozenset({"covers"}),
     "refusal_unknown_names": frozenset({"names", "covers"}),
+    "refusal_not_quoted": frozenset({"names", "covers"}),
 }
 
 

@@ -82,10 +82,34 @@ def stem(word: str) -> str:
     return str(_stemmer().stemWord(word.replace(".", "")))
 
 
+#: irregular past forms, folded into their base so "began" meets "begin" and "paid" meets
+#: "pay"; a suffix stemmer cannot see these
+IRREGULAR = {
+    "began": "begin", "begun": "begin", "brought": "bring", "built": "build",
+    "bought": "buy", "came": "come", "caught": "catch", "chose": "choose",
+    "chosen": "choose", "dealt": "deal", "did": "do", "done": "do", "drew": "draw",
+    "drawn": "draw", "drove": "drive", "driven": "drive", "fell": "fall",
+    "fallen": "fall", "felt": "feel", "fought": "fight", "found": "find", "flew": "fly",
+    "flown": "fly", "forgot": "forget", "gave": "give", "given": "give", "went": "go",
+    "gone": "go", "grew": "grow", "grown": "grow", "held": "hold", "hid": "hide",
+    "hidden": "hide", "hit": "hit", "kept": "keep", "knew": "know", "known": "know",
+    "laid": "lay", "led": "lead", "left": "leave", "lent": "lend", "lost": "lose",
+    "made": "make", "meant": "mean", "met": "meet", "paid": "pay", "ran": "run",
+    "rose": "rise", "risen": "rise", "saw": "see", "seen": "see", "sought": "seek",
+    "sold": "sell", "sent": "send", "set": "set", "shook": "shake", "shot": "shoot",
+    "shut": "shut", "slept": "sleep", "spoke": "speak", "spoken": "speak",
+    "spent": "spend", "stood": "stand", "stole": "steal", "stolen": "steal",
+    "struck": "strike", "swore": "swear", "sworn": "swear", "took": "take",
+    "taken": "take", "taught": "teach", "thought": "think", "threw": "throw",
+    "thrown": "throw", "told": "tell", "understood": "understand", "won": "win",
+    "wrote": "write", "written": "write", "woke": "wake", "wore": "wear", "worn": "wear",
+}  # fmt: skip
+
+
 def terms(text: str) -> list[str]:
-    """Stemmed content words, nationalities folded into countries: the unit of lexical matching."""
+    """Stemmed content words, nationalities and irregular verbs folded: the unit of matching."""
     return [
-        stem(DEMONYMS.get(w, w))
+        stem(DEMONYMS.get(w) or IRREGULAR.get(w, w))
         for w in words(text)
         if w not in STOPWORDS and len(w) > 1 or w.isdigit()
     ]

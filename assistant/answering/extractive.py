@@ -22,10 +22,11 @@ import numpy as np
 
 from assistant.aliases import expand
 from assistant.answering.forms import SPEECH, AnswerForm, expected_form, speaker
+from assistant.answering.injection import looks_like_instructions
 from assistant.answering.names import is_known_phrase, unknown_names
 from assistant.retrieval import Hit, LexicalIndex
 from assistant.schemas import Citation, Passage, RetrievedPassage, Sentence
-from assistant.text import terms, word_count
+from assistant.text import stem, terms, word_count, words
 
 # Weights of the three signals and of the form bonus (sum of weights is 1).
 W_DENSE, W_LEXICAL, W_PASSAGE, FORM_BONUS = 0.5, 0.3, 0.2, 0.08
@@ -82,12 +83,12 @@ class Candidate:
 class Refusal:
     """Why the answerer abstained, for the wording in ``prompts/``."""
 
-    reason: str  # "unknown_names" or "no_match"
+    reason: str  # "unknown_names", "not_quoted" or "no_match"
     names: tuple[str, ...] = ()
 
 
-def _form_bonus(form: AnswerForm | None, sentence: str) -> float:
-    if form is None or not form.fits(sentence):
+def _form_bonus(form: AnswerForm | None, sentence: str, question: str) -> float:
+    if form is None or not form.fits(sentence, question):
         return 0.0
     # "What did X say?" asks for the quotation itself, not a sentence about X
     return 2 * FORM_BONUS if form is SPEECH else FORM_BONUS
@@ -130,7 +131,7 @@ def score_sentences(
                 W_DENSE * dense
                 + W_LEXICAL * cover
                 + W_PASSAGE * hit.score
-                + _form_bonus(form, sentence.text)
+                + _form_bonus(form, sentence.text, question)
             )
             total = sum(weights.values()) or 1.0
             covered = {t: weights[t] / total for t in query_terms & sentence_terms}
@@ -166,6 +167,19 @@ def _needs(question: str, best: Candidate, follower: Candidate) -> bool:
 def choose(question: str, candidates: Sequence[Candidate], best: Candidate) -> list[Candidate]:
     """The best sentence and the neighbours that belong with it, in reading order."""
     limit = MAX_LIST_SENTENCES if _LIST_Q.search(question.lower()) else MAX_SENTENCES
+    who = speaker(question)
+    quotes = quotes_of(who, candidates) if who else []
+    if quotes:
+        # "What did X say?": X's own words; a second quotation when it goes on from the
+        # first or scores almost as well
+        first, rest = quotes[0], quotes[1:]
+        more = [
+            q
+            for q in rest[:1]
+            if (q.passage is first.passage and abs(q.index - first.index) == 1)
+            or q.score >= JOIN_RATIO * first.score
+        ]
+        return sorted([first, *more], key=_position)
     chosen = [best]
     covered = set(best.covered)
     for other in candidates:
@@ -185,7 +199,113 @@ def choose(question: str, candidates: Sequence[Candidate], best: Candidate) -> l
         follower = by_position.get((best.passage.passage_id, best.index + 1))
         if follower is not None and follower not in chosen and _needs(question, best, follower):
             chosen.append(follower)
-    return sorted(chosen, key=lambda c: (c.passage.article_id, c.passage.index, c.index))
+    return sorted(chosen, key=_position)
+
+
+def _position(c: Candidate) -> tuple[str, int, int]:
+    return (c.passage.article_id, c.passage.index, c.index)
+
+
+def quotes_of(who: str, candidates: Sequence[Candidate]) -> list[Candidate]:
+    """Candidate sentences quoting ``who``, best first.
+
+    A quotation is theirs when its sentence names them ("... ,” Natarajan said.") or
+    follows a sentence that does ("Frank Dutton, 67, ... “My brother found out ...”").
+    """
+    head = terms(who)[-1:]
+    if not head or head[0] in _PRONOUN_TERMS:
+        return []
+    keys = set(head)
+    if not any(w[:1].isupper() for w in who.split()):
+        # "the entomologist": quoted under the name given beside the title
+        for c in candidates:
+            if head[0] in terms(c.sentence.text):
+                keys.update(stem(w) for w in _surnames(c.sentence.text))
+    found = []
+    for c in candidates:
+        text = c.sentence.text
+        before = c.passage.sentences[c.index - 1].text if c.index > 0 else ""
+        follows_them = bool(before) and bool(keys & set(terms(before)))
+        if _QUOTE_MARK.search(text) and (
+            _attributed(text, keys) or (follows_them and _opens_with_quote(text))
+        ):
+            found.append(c)
+        elif follows_them and _PRONOUN_SAYS.match(text) and _leads(before, keys):
+            found.append(c)  # reported speech: "He warned that ..."
+    return found
+
+
+_SAYING = frozenset(
+    "said says told tells warned warns added adds wrote writes argued argues insisted "
+    "claimed claims stated stressed urged asked explained recalled".split()
+)
+
+
+_PRONOUN_SAYS = re.compile(
+    r"^(he|she|they)\s+(\w+\s+)?(said|says|told|tells|warned|warns|added|adds|wrote|argued|"
+    r"insisted|claimed|stated|stressed|urged|explained|emphasi[sz]ed)\b",
+    re.IGNORECASE,
+)
+
+
+def _leads(text: str, keys: set[str]) -> bool:
+    """Whether one of ``keys`` is what the sentence is about: it speaks in it, or it
+    comes in the first few words (the subject), so a following "he" or "they" is them."""
+    return _attributed(text, keys) or bool(keys & {stem(w) for w in words(text)[:6]})
+
+
+def _attributed(text: str, keys: set[str]) -> bool:
+    """Whether the sentence says one of ``keys`` spoke: "Rutte said", "said Ana Ruiz"."""
+    tokens = words(text)
+    for i, token in enumerate(tokens):
+        if stem(token) in keys:
+            around = tokens[max(0, i - 3) : i] + tokens[i + 1 : i + 4]
+            if _SAYING.intersection(around):
+                return True
+    return False
+
+
+def _opens_with_quote(text: str) -> bool:
+    return text.lstrip()[:1] in '“"'
+
+
+_PRONOUN_TERMS = frozenset({"he", "she", "they", "him", "her", "them"})
+
+_SPEECH_VERB = re.compile(
+    r"\b(said|says|say|told|tells|warned|warns|added|adds|wrote|writes|argued|argues|"
+    r"insisted|claimed|claims|stated|stressed|called|calls|urged|according to)\b|[“”\"]",
+    re.IGNORECASE,
+)
+
+
+#: a run of two or more capitalised words ("Dr. Tomasz Wierzbicki"): a person's full name
+_FULL_NAME = re.compile(r"\b[A-Z][\w’'-]*\.?(?:\s+[A-Z][\w’'-]+)+")
+
+
+def is_quoted(who: str, passages: Sequence[Passage]) -> bool:
+    """Whether the article reports anything said by ``who`` ("the state governor").
+
+    Some sentence must name them, by their last content word ("governor", "Dutton") or
+    by the surname of a name next to it ("an entomologist ... Dr. Tomasz Wierzbicki"),
+    and carry a quotation or a verb of saying, itself or in the sentence after it.
+    """
+    head = terms(who)[-1:]
+    if not head:
+        return True
+    sentences = [s.text for p in passages for s in p.sentences]
+    keys = set(head)
+    if not any(w[:1].isupper() for w in who.split()):
+        for text in sentences:
+            if head[0] in terms(text):
+                keys.update(stem(w) for w in _surnames(text))
+    for i, text in enumerate(sentences):
+        if keys & set(terms(text)) and _SPEECH_VERB.search(" ".join(sentences[i : i + 2])):
+            return True
+    return False
+
+
+def _surnames(text: str) -> list[str]:
+    return [m.group().split()[-1].lower() for m in _FULL_NAME.finditer(text)]
 
 
 def pick_best(question: str, candidates: Sequence[Candidate]) -> Candidate | None:
@@ -198,10 +318,10 @@ def pick_best(question: str, candidates: Sequence[Candidate]) -> Candidate | Non
     if not candidates:
         return None
     form = expected_form(question)
-    if form is None or form.fits(candidates[0].sentence.text):
+    if form is None or form.fits(candidates[0].sentence.text, question):
         return candidates[0]
     floor = FORM_FALLBACK_RATIO * candidates[0].score
-    fitting = [c for c in candidates if c.score >= floor and form.fits(c.sentence.text)]
+    fitting = [c for c in candidates if c.score >= floor and form.fits(c.sentence.text, question)]
     if fitting:
         return fitting[0]
     return None if form.required else candidates[0]
@@ -214,13 +334,17 @@ def refusal_reason(
     article_id: str | None,
 ) -> Refusal | None:
     """Why the article cannot answer, or ``None`` when it can."""
+    if looks_like_instructions(question):
+        return Refusal("no_match")
     vocabulary = lexical.vocabulary(article_id)
     missing = unknown_names(question, vocabulary)
     who = speaker(question)
     if not missing and who and not is_known_phrase(who, vocabulary):
-        missing = [who]  # "What did the state governor say?" when no governor is quoted
+        missing = [who]  # "What did the state governor say?" when the article has no governor
     if missing:
         return Refusal("unknown_names", tuple(dict.fromkeys(missing)))
+    if who and not is_quoted(who, lexical.scope(article_id)):
+        return Refusal("not_quoted", (who,))
     best = candidates[0] if candidates else None
     if best is None or best.score < MIN_SCORE:
         return Refusal("no_match")

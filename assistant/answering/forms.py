@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.text import STOPWORDS, stem, words
+
 
 @dataclass(frozen=True)
 class AnswerForm:
@@ -22,8 +24,15 @@ class AnswerForm:
     #: when True, a question of this form is not answered by a sentence without it
     required: bool
 
-    def fits(self, sentence: str) -> bool:
-        return bool(self.shows.search(sentence))
+    def fits(self, sentence: str, question: str = "") -> bool:
+        """Whether the sentence holds an answer of this form to the question."""
+        if not self.shows.search(sentence):
+            return False
+        if self is NAME:
+            return bool(new_names(sentence, question))
+        if self is NUMBER and (counted := counted_noun(question)):
+            return counts(sentence, counted)
+        return True
 
 
 _NUMBER_WORDS = (
@@ -73,9 +82,14 @@ NAME = AnswerForm(
     re.compile(
         r"\bwhat('s| is| was| are| were) (the |his |her |their |its )?names?\b"
         r"|\bwho (is|was) named\b"
+        # "Which company built ...?", "Who chairs ...?": a named someone, not a category
+        r"|^\s*which (company|companies|firm|firms|developer|business|organi[sz]ation|group|"
+        r"agency|bank|manufacturer|supplier|contractor|person|official|lawyer|judge|team|club|"
+        r"university|school|hospital|newspaper|party)\b"
+        r"|^\s*who (?!is\b|are\b|was\b|were\b|else\b)\w+(s|ed)\b"
     ),
-    # two capitalised words in a row, or a short title in quotation marks ("Victory Plan")
-    re.compile(r"\b[A-Z][\w’'-]+\s+[A-Z][\w’'-]+|[“\"][A-Z]\w*(\s+[A-Z]\w*){0,5}[.,]?[”\"]"),
+    # a capitalised word; ``new_names`` then wants one the question does not already hold
+    re.compile(r"\b[A-Z]"),
     required=True,
 )
 SPEECH = AnswerForm(
@@ -104,6 +118,58 @@ REASON = AnswerForm(
 
 #: checked in this order: the first form whose question pattern matches is the one asked for
 FORMS = (MONEY, NUMBER, TIME, NAME, SPEECH, REASON)
+
+
+_CALENDAR = frozenset(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday".split()
+)
+_CAPITALISED = re.compile(r"\b[A-Z][\w’'-]*(?:\s+(?:of|de|van|von|al|the)?\s*[A-Z][\w’'-]*)*")
+
+
+def new_names(sentence: str, question: str) -> list[str]:
+    """Capitalised names in the sentence that the question does not already contain."""
+    asked = {stem(w) for w in words(question)}
+    found = []
+    for match in _CAPITALISED.finditer(sentence):
+        parts = [w for w in words(match.group()) if w not in STOPWORDS and w not in _CALENDAR]
+        if parts and not all(stem(w) in asked for w in parts):
+            found.append(match.group())
+    return found
+
+
+_HOW_MANY = re.compile(r"\bhow many\b(?P<rest>.*)", re.IGNORECASE)
+_PLURALS = frozenset("people children men women police staff cattle sheep fish personnel".split())
+_NUMBER_TOKEN = re.compile(
+    r"\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"dozens?|hundreds?|thousands?|millions?|billions?)\b",
+    re.IGNORECASE,
+)
+
+
+def counted_noun(question: str) -> str | None:
+    """The plural noun a "how many" question counts ("How many drivers ...?" -> driver)."""
+    match = _HOW_MANY.search(question)
+    if not match:
+        return None
+    for word in words(match.group("rest"))[:5]:
+        if word in _PLURALS or (
+            word.endswith("s") and not word.endswith("ss") and word not in STOPWORDS
+        ):
+            return stem(word)
+    return None
+
+
+def counts(sentence: str, noun: str) -> bool:
+    """Whether the sentence puts a number right before the counted noun ("38 trains")."""
+    for match in _NUMBER_TOKEN.finditer(sentence):
+        # "10,000 North Korean soldiers" counts soldiers; "£1,200 for each driver" does not
+        for word in words(sentence[match.end() : match.end() + 40])[:3]:
+            if stem(word) == noun:
+                return True
+            if word in STOPWORDS:
+                break
+    return False
 
 
 def expected_form(question: str) -> AnswerForm | None:
