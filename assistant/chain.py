@@ -189,7 +189,8 @@ class Assistant:
             )
         best = extractive.pick_best(request.question, candidates)
         assert best is not None  # refusal_reason returned None, so a sentence answers
-        chosen = extractive.choose(request.question, candidates, best)
+        previous = next((t.content for t in reversed(request.history) if t.role == "user"), "")
+        chosen = extractive.choose(request.question, candidates, best, previous)
         links = {a.id: (a.title, a.url) for a in self.catalog.values()}
         text, citations = extractive.cite(chosen, links)
         return Answer(

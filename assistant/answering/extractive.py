@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.aliases import expand
-from assistant.answering.forms import SPEECH, AnswerForm, expected_form, speaker
+from assistant.answering.forms import REASON, SPEECH, AnswerForm, expected_form, speaker
 from assistant.answering.injection import looks_like_instructions
-from assistant.answering.names import is_known_phrase, unknown_names
+from assistant.answering.names import is_known_phrase, question_names, unknown_names
 from assistant.retrieval import Hit, LexicalIndex
 from assistant.schemas import Citation, Passage, RetrievedPassage, Sentence
 from assistant.text import stem, terms, word_count, words
@@ -53,6 +53,8 @@ MAX_SENTENCES, MAX_LIST_SENTENCES = 2, 3
 #: after "What is X?", a next sentence that refers back with a pronoun joins when it scores
 #: this share of the best (it rarely repeats the question's words, so it scores low)
 FOLLOWER_RATIO = 0.35
+#: after "Why ...?", the next sentence joins when it scores this share of the best
+REASON_FOLLOWER_RATIO = 0.5
 #: a best sentence shorter than this (in words) is too thin on its own; add its neighbour
 MIN_ANSWER_WORDS = 7
 
@@ -148,14 +150,18 @@ def _needs(question: str, best: Candidate, follower: Candidate) -> bool:
     """Whether the best sentence needs the one after it to make sense as an answer.
 
     A thin sentence ("The conflict has global implications."), a quotation that goes on
-    in the next sentence, or, for a "what is X?" question, a next sentence that goes on
-    about X with a pronoun ("... his “Victory Plan.” He wants Ukraine to join NATO ...").
+    in the next sentence, the reason for a "why?" that the next sentence gives, or, for a
+    "what is X?" question, a next sentence that goes on about X with a pronoun ("... his
+    “Victory Plan.” He wants Ukraine to join NATO ...").
     """
     text, after = best.sentence.text, follower.sentence.text
     if word_count(text) < MIN_ANSWER_WORDS:
         return True
     if _QUOTE_MARK.search(text) and _opens_quote(after):
         return True
+    if expected_form(question) is REASON:
+        # "Why did the judge reject it?": the ruling, then the reason in the next sentence
+        return follower.score >= REASON_FOLLOWER_RATIO * best.score
     # "What is the Victory Plan?": the sentence naming it is followed by the one saying it
     return (
         bool(_DEFINITION_Q.search(question.lower()))
@@ -164,22 +170,28 @@ def _needs(question: str, best: Candidate, follower: Candidate) -> bool:
     )
 
 
-def choose(question: str, candidates: Sequence[Candidate], best: Candidate) -> list[Candidate]:
-    """The best sentence and the neighbours that belong with it, in reading order."""
+def choose(
+    question: str, candidates: Sequence[Candidate], best: Candidate, previous: str = ""
+) -> list[Candidate]:
+    """The best sentence and the neighbours that belong with it, in reading order.
+
+    ``previous`` is the conversation's previous question, where "she" in "What did she
+    say?" is found.
+    """
     limit = MAX_LIST_SENTENCES if _LIST_Q.search(question.lower()) else MAX_SENTENCES
     who = speaker(question)
+    if who and who.lower() in _PRONOUN_TERMS and question_names(previous):
+        who = question_names(previous)[0]
     quotes = quotes_of(who, candidates) if who else []
     if quotes:
         # "What did X say?": X's own words; a second quotation when it goes on from the
         # first or scores almost as well
         first, rest = quotes[0], quotes[1:]
-        more = [
-            q
-            for q in rest[:1]
-            if (q.passage is first.passage and abs(q.index - first.index) == 1)
-            or q.score >= JOIN_RATIO * first.score
+        goes_on = [
+            q for q in rest if q.passage is first.passage and abs(q.index - first.index) == 1
         ]
-        return sorted([first, *more], key=_position)
+        close = [q for q in rest[:1] if q.score >= JOIN_RATIO * first.score]
+        return sorted([first, *(goes_on or close)[:1]], key=_position)
     chosen = [best]
     covered = set(best.covered)
     for other in candidates:
@@ -221,18 +233,23 @@ def quotes_of(who: str, candidates: Sequence[Candidate]) -> list[Candidate]:
         for c in candidates:
             if head[0] in terms(c.sentence.text):
                 keys.update(stem(w) for w in _surnames(c.sentence.text))
-    found = []
-    for c in candidates:
+    found: list[Candidate] = []
+    theirs: set[tuple[str, int]] = set()  # (passage, sentence) already known to be theirs
+    for c in sorted(candidates, key=_position):
         text = c.sentence.text
         before = c.passage.sentences[c.index - 1].text if c.index > 0 else ""
-        follows_them = bool(before) and bool(keys & set(terms(before)))
+        names_them = bool(before) and bool(keys & set(terms(before)))
+        goes_on = (c.passage.passage_id, c.index - 1) in theirs
         if _QUOTE_MARK.search(text) and (
-            _attributed(text, keys) or (follows_them and _opens_with_quote(text))
+            _attributed(text, keys) or ((names_them or goes_on) and _opens_with_quote(text))
         ):
             found.append(c)
-        elif follows_them and _PRONOUN_SAYS.match(text) and _leads(before, keys):
+        elif (goes_on or (names_them and _leads(before, keys))) and _PRONOUN_SAYS.match(text):
             found.append(c)  # reported speech: "He warned that ..."
-    return found
+        else:
+            continue
+        theirs.add((c.passage.passage_id, c.index))
+    return sorted(found, key=lambda c: c.score, reverse=True)
 
 
 _SAYING = frozenset(

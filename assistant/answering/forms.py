@@ -116,8 +116,19 @@ REASON = AnswerForm(
     required=False,
 )
 
+QUANTITY = AnswerForm(
+    "quantity",
+    # "What were the final vote totals?": a number, asked without "how many"
+    re.compile(
+        r"\bwhat (is|was|were|are) the (\w+ ){0,2}(totals?|figures?|tally|score|count|margin|"
+        r"turnout|rate|percentage|price|amount|size|population|budget)\b"
+    ),
+    NUMBER.shows,
+    required=False,
+)
+
 #: checked in this order: the first form whose question pattern matches is the one asked for
-FORMS = (MONEY, NUMBER, TIME, NAME, SPEECH, REASON)
+FORMS = (MONEY, NUMBER, TIME, NAME, SPEECH, REASON, QUANTITY)
 
 
 _CALENDAR = frozenset(
