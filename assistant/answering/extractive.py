@@ -302,22 +302,29 @@ _FULL_NAME = re.compile(r"\b[A-Z][\w’'-]*\.?(?:\s+[A-Z][\w’'-]+)+")
 def is_quoted(who: str, passages: Sequence[Passage]) -> bool:
     """Whether the article reports anything said by ``who`` ("the state governor").
 
-    Some sentence must name them, by their last content word ("governor", "Dutton") or
-    by the surname of a name next to it ("an entomologist ... Dr. Tomasz Wierzbicki"),
-    and carry a quotation or a verb of saying, itself or in the sentence after it.
+    A sentence must say they spoke ("Lenz said", "said Ana Ruiz"), or name them and be
+    followed by a quotation or a "he said" (the same rules as ``quotes_of``). A title
+    ("the entomologist") also stands for the name given beside it.
     """
     head = terms(who)[-1:]
     if not head:
         return True
-    sentences = [s.text for p in passages for s in p.sentences]
     keys = set(head)
     if not any(w[:1].isupper() for w in who.split()):
-        for text in sentences:
-            if head[0] in terms(text):
-                keys.update(stem(w) for w in _surnames(text))
-    for i, text in enumerate(sentences):
-        if keys & set(terms(text)) and _SPEECH_VERB.search(" ".join(sentences[i : i + 2])):
-            return True
+        for p in passages:
+            for s in p.sentences:
+                if head[0] in terms(s.text):
+                    keys.update(stem(w) for w in _surnames(s.text))
+    for p in passages:
+        texts = [s.text for s in p.sentences]
+        for i, text in enumerate(texts):
+            after = texts[i + 1] if i + 1 < len(texts) else ""
+            if _attributed(text, keys):  # with or without quotation marks
+                return True
+            if keys & set(terms(text)) and (
+                _opens_with_quote(after) or (_leads(text, keys) and _PRONOUN_SAYS.match(after))
+            ):
+                return True
     return False
 
 
