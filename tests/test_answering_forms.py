@@ -1,5 +1,7 @@
 """Answer forms end to end on an article written for these tests (not a fixture article)."""
 
+# ruff: noqa: E501  (the article text keeps its paragraphs on one line each)
+
 from __future__ import annotations
 
 import pytest
