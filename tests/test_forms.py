@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.answering.forms import (
+    AGENT,
+    CLOCK,
     MONEY,
     NAME,
     NUMBER,
@@ -29,8 +31,9 @@ from assistant.answering.injection import looks_like_instructions
         ("When will the troops arrive?", TIME),
         ("In what year did it open?", TIME),
         ("What is the name of the official?", NAME),
-        ("Which company built the scanners?", NAME),
-        ("Who chairs the board?", NAME),
+        ("Which company built the scanners?", AGENT),
+        ("Who chairs the board?", AGENT),
+        ("At what time did the count finish?", CLOCK),
         ("Who is Mark Rutte?", None),
         ("What did Orban say?", SPEECH),
         ("Why do peace talks seem unlikely?", REASON),
@@ -50,8 +53,19 @@ def test_expected_form(question: str, expected: object) -> None:
         (TIME, "North Korea is preparing troops.", "When will they arrive?", False),
         (NUMBER, "It is readying 10,000 North Korean soldiers.", "How many soldiers?", True),
         (NUMBER, "A payment of £1,200 for each driver.", "How many drivers are striking?", False),
-        (NAME, "The board will meet on December 1.", "Who chairs the board?", False),
-        (NAME, "Judge Ana Ruiz chairs the board.", "Who chairs the board?", True),
+        (AGENT, "The board will meet on December 1.", "Who chairs the board?", False),
+        (AGENT, "Judge Ana Ruiz chairs the board.", "Who chairs the board?", True),
+        (AGENT, "Rutte accused China.", "Who accused China?", True),
+        (AGENT, "Two units were built.", "Which company built the units?", False),
+        (
+            NAME,
+            "A senior official said it would be hard for Ukraine.",
+            "What is the name of the official?",
+            False,
+        ),
+        (NAME, "Lawyer Ana Ruiz spoke for the firm.", "What is the name of the lawyer?", True),
+        (CLOCK, "The count ended at 11:40 p.m.", "At what time did it end?", True),
+        (CLOCK, "The count ended on Wednesday.", "At what time did it end?", False),
     ],
 )
 def test_fits(form, sentence: str, question: str, fits: bool) -> None:  # type: ignore[no-untyped-def]

@@ -41,9 +41,6 @@ MIN_DENSE = 0.35
 MIN_LEXICAL_ALONE = 0.5
 #: and no sentence scoring below this answers, however close its meaning
 MIN_SCORE = 0.2
-#: a sentence of the form asked for ("How much ...?": a sum of money) answers in place of
-#: the top one when it scores at least this share of it
-FORM_FALLBACK_RATIO = 0.6
 #: a second sentence joins the answer when it scores at least this share of the best and
 #: adds a word of the question, or this lower share when it adds this much of its weight
 JOIN_RATIO = 0.85
@@ -344,7 +341,7 @@ def pick_best(question: str, candidates: Sequence[Candidate]) -> Candidate | Non
     form = expected_form(question)
     if form is None or form.fits(candidates[0].sentence.text, question):
         return candidates[0]
-    floor = FORM_FALLBACK_RATIO * candidates[0].score
+    floor = form.fallback_ratio * candidates[0].score
     fitting = [c for c in candidates if c.score >= floor and form.fits(c.sentence.text, question)]
     if fitting:
         return fitting[0]

@@ -23,12 +23,16 @@ class AnswerForm:
     shows: re.Pattern[str]
     #: when True, a question of this form is not answered by a sentence without it
     required: bool
+    #: a lower-ranked sentence of this form may answer when it scores this share of the top
+    fallback_ratio: float = 0.6
 
     def fits(self, sentence: str, question: str = "") -> bool:
         """Whether the sentence holds an answer of this form to the question."""
         if not self.shows.search(sentence):
             return False
         if self is NAME:
+            return any(" " in name for name in new_names(sentence, question))
+        if self is AGENT:
             return bool(new_names(sentence, question))
         if self is NUMBER and (counted := counted_noun(question)):
             return counts(sentence, counted)
@@ -65,6 +69,15 @@ NUMBER = AnswerForm(
     re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.IGNORECASE),
     required=True,
 )
+CLOCK = AnswerForm(
+    "clock",
+    re.compile(r"\b(at )?what time\b"),
+    re.compile(
+        r"\b\d{1,2}([:.]\d\d)?\s?(a\.m\.|p\.m\.|am\b|pm\b)|\bnoon\b|\bmidnight\b|o’clock|o'clock",
+        re.IGNORECASE,
+    ),
+    required=True,
+)
 TIME = AnswerForm(
     "time",
     re.compile(r"\bwhen\b|\bwhat (year|month|day|date|time|season)\b|\bhow soon\b|\bsince when\b"),
@@ -79,17 +92,26 @@ TIME = AnswerForm(
 )
 NAME = AnswerForm(
     "name",
+    # "What is the name of the lawyer ...?": a full name (two capitalised words or more)
+    re.compile(r"\bwhat('s| is| was| are| were) (the |his |her |their |its )?names?\b"),
+    # a capitalised word; ``new_names`` then wants one the question does not already hold
+    re.compile(r"\b[A-Z]"),
+    required=True,
+    # the name must stand in the sentence that matches the description ("the senior NATO
+    # official who predicted ..."), not in some other sentence that happens to have one
+    fallback_ratio=0.9,
+)
+AGENT = AnswerForm(
+    "agent",
+    # "Which company built ...?", "Who chairs the board?", "Who warned that ...?": someone
+    # named, not a category
     re.compile(
-        r"\bwhat('s| is| was| are| were) (the |his |her |their |its )?names?\b"
-        r"|\bwho (is|was) named\b"
-        # "Which company built ...?", "Who chairs ...?": a named someone, not a category
+        r"^\s*who (?!is\b|are\b|was\b|were\b|else\b)\w+(s|ed)\b"
         r"|^\s*which (company|companies|firm|firms|developer|business|organi[sz]ation|group|"
         r"agency|bank|manufacturer|supplier|contractor|person|official|lawyer|judge|team|club|"
         r"university|school|hospital|newspaper|party)\b"
-        r"|^\s*who (?!is\b|are\b|was\b|were\b|else\b)\w+(s|ed)\b"
     ),
-    # a capitalised word; ``new_names`` then wants one the question does not already hold
-    re.compile(r"\b[A-Z]"),
+    NAME.shows,
     required=True,
 )
 SPEECH = AnswerForm(
@@ -128,13 +150,14 @@ QUANTITY = AnswerForm(
 )
 
 #: checked in this order: the first form whose question pattern matches is the one asked for
-FORMS = (MONEY, NUMBER, TIME, NAME, SPEECH, REASON, QUANTITY)
+FORMS = (MONEY, NUMBER, CLOCK, TIME, NAME, AGENT, SPEECH, REASON, QUANTITY)
 
 
 _CALENDAR = frozenset(
     "january february march april may june july august september october november december "
     "monday tuesday wednesday thursday friday saturday sunday".split()
 )
+_SENTENCE_STARTERS = STOPWORDS | set(_NUMBER_WORDS.split("|"))
 _CAPITALISED = re.compile(r"\b[A-Z][\w’'-]*(?:\s+(?:of|de|van|von|al|the)?\s*[A-Z][\w’'-]*)*")
 
 
@@ -143,6 +166,9 @@ def new_names(sentence: str, question: str) -> list[str]:
     asked = {stem(w) for w in words(question)}
     found = []
     for match in _CAPITALISED.finditer(sentence):
+        single = " " not in match.group()
+        if match.start() == 0 and single and match.group().lower() in _SENTENCE_STARTERS:
+            continue  # "Two mobile units ...": a capital because the sentence starts there
         parts = [w for w in words(match.group()) if w not in STOPWORDS and w not in _CALENDAR]
         if parts and not all(stem(w) in asked for w in parts):
             found.append(match.group())
