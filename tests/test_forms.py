@@ -105,3 +105,14 @@ def test_speaker(question: str, who: str | None) -> None:
 )
 def test_instructions(question: str, instruction: bool) -> None:
     assert looks_like_instructions(question) is instruction
+
+
+@pytest.mark.parametrize(
+    ("sentence", "fits"),
+    [
+        ("North Korea is readying 10,000 soldiers.", False),  # counted, but nobody killed
+        ("Officials said 2,000 soldiers were killed last year.", True),
+    ],
+)
+def test_how_many_needs_what_is_said_of_them(sentence: str, fits: bool) -> None:
+    assert NUMBER.fits(sentence, "How many soldiers have been killed?") is fits

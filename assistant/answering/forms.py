@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.text import STOPWORDS, stem, words
+from assistant.text import STOPWORDS, stem, terms, words
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,11 @@ class AnswerForm:
         if self is AGENT:
             return bool(new_names(sentence, question))
         if self is NUMBER and (counted := counted_noun(question)):
-            return counts(sentence, counted)
+            # "How many soldiers have been killed?": soldiers counted, and killing spoken of
+            said_of = predicate_terms(question)
+            return counts(sentence, counted) and (
+                not said_of or bool(said_of & set(terms(sentence)))
+            )
         return True
 
 
@@ -195,6 +199,19 @@ def counted_noun(question: str) -> str | None:
         ):
             return stem(word)
     return None
+
+
+def predicate_terms(question: str) -> set[str]:
+    """What a "how many" question says of what it counts: the terms after the counted noun
+    ("How many people work at the plant?" -> work, plant)."""
+    match = _HOW_MANY.search(question)
+    if not match:
+        return set()
+    rest = words(match.group("rest"))
+    for i, word in enumerate(rest[:5]):
+        if stem(word) == counted_noun(question):
+            return set(terms(" ".join(rest[i + 1 :])))
+    return set()
 
 
 def counts(sentence: str, noun: str) -> bool:
