@@ -167,32 +167,37 @@ class Assistant:
     def _answer_extractive(self, state: Retrieved) -> Answer:
         request = state.request
         sentence_vectors = self.store.sentence_vectors([h.passage for h in state.hits])
-        candidates = extractive.score_sentences(
-            request.question,
-            state.query,
-            state.hits,
-            state.question_vector,
-            sentence_vectors,
-            self.lexical,
-            request.article,
-        )
+        previous = next((t.content for t in reversed(request.history) if t.role == "user"), "")
+        # "Where did he say it, and why was he there?": each part gets its own sentence;
+        # a later part is read with the first, where its "he" and "there" are found
+        parts = extractive.split_question(request.question)
+        contexts = [state.query] + [f"{parts[0]} {part}" for part in parts[1:]]
+        vectors = [state.question_vector]
+        if len(parts) > 1:
+            vectors += list(self.embeddings.encode(contexts[1:]))
+        chosen: dict[tuple[str, int], extractive.Candidate] = {}
+        refusals: list[extractive.Refusal] = []
+        for part, context, vector in zip(parts, contexts, vectors, strict=True):
+            candidates = extractive.score_sentences(
+                part, context, state.hits, vector, sentence_vectors, self.lexical, request.article
+            )
+            refusal = extractive.refusal_reason(part, candidates, self.lexical, request.article)
+            best = extractive.pick_best(part, candidates)
+            if refusal is not None or best is None:
+                refusals.append(refusal or extractive.Refusal("no_match"))
+                continue
+            for c in extractive.choose(part, candidates, best, previous or parts[0]):
+                chosen.setdefault((c.passage.passage_id, c.index), c)
         passages = extractive.retrieved(state.hits)
-        refusal = extractive.refusal_reason(
-            request.question, candidates, self.lexical, request.article
-        )
-        if refusal is not None:
+        if not chosen:
             return Answer(
                 question=request.question,
-                answer=self._refusal_text(refusal, request.article),
+                answer=self._refusal_text(refusals[0], request.article),
                 abstained=True,
                 passages=passages,
             )
-        best = extractive.pick_best(request.question, candidates)
-        assert best is not None  # refusal_reason returned None, so a sentence answers
-        previous = next((t.content for t in reversed(request.history) if t.role == "user"), "")
-        chosen = extractive.choose(request.question, candidates, best, previous)
         links = {a.id: (a.title, a.url) for a in self.catalog.values()}
-        text, citations = extractive.cite(chosen, links)
+        text, citations = extractive.cite(sorted(chosen.values(), key=extractive.position), links)
         return Answer(
             question=request.question,
             answer=text,

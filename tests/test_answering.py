@@ -196,3 +196,32 @@ def test_what_did_x_say_quotes_x(
 def test_more_refusals(assistant: Assistant, question: str, refusal: str) -> None:
     answer = assistant.ask(question, article=SEED_ID)
     assert answer.abstained and refusal in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        ("Where did he speak, and why was he there?", ["Where did he speak", "why was he there?"]),
+        ("How many ballots, and on what date?", ["How many ballots", "what date?"]),
+        ("X says this; does Y confirm it?", ["X says this", "does Y confirm it?"]),
+        ("What did Rutte and Orban say?", ["What did Rutte and Orban say?"]),
+    ],
+)
+def test_split_question(question: str, parts: list[str]) -> None:
+    from assistant.answering.extractive import split_question
+
+    assert split_question(question) == parts
+
+
+def test_two_part_question_answers_both(assistant: Assistant) -> None:
+    answer = assistant.ask(
+        "Where did Zelensky speak to reporters, and what did Rutte accuse China of?",
+        article=SEED_ID,
+    )
+    assert "NATO headquarters" in answer.answer and "security spoilers" in answer.answer
+    assert len(answer.citations) == 2
+
+
+def test_two_part_question_with_one_unanswerable_part(assistant: Assistant) -> None:
+    answer = assistant.ask("What did Orban say, and what did Emmanuel Macron say?", article=SEED_ID)
+    assert not answer.abstained and "frightening" in answer.answer

@@ -139,6 +139,24 @@ def score_sentences(
     return candidates
 
 
+_SECOND_QUESTION = re.compile(
+    r"(?:,\s*|;\s*|\s+)(?:and|but)\s+(?:(?:on|in|at|for|from|by|with|to)\s+)?"
+    r"(?=(?:what|who|whom|whose|when|where|why|how|which)\b)"
+    r"|;\s*(?=(?:what|who|whom|whose|when|where|why|how|which|does|did|is|are|was|were)\b)",
+    re.IGNORECASE,
+)
+
+
+def split_question(question: str) -> list[str]:
+    """A question that asks two things ("Where did he speak, and why was he there?") as two.
+
+    Only a second question word after "and" or a semicolon splits; "What did Rutte and
+    Orban say?" stays whole.
+    """
+    parts = [p.strip(" ,;") for p in _SECOND_QUESTION.split(question, maxsplit=1)]
+    return [p for p in parts if p] or [question]
+
+
 def _opens_quote(text: str) -> bool:
     return text.lstrip()[:1] in '“"' and not text.rstrip().endswith(("”", '"'))
 
@@ -188,7 +206,7 @@ def choose(
             q for q in rest if q.passage is first.passage and abs(q.index - first.index) == 1
         ]
         close = [q for q in rest[:1] if q.score >= JOIN_RATIO * first.score]
-        return sorted([first, *(goes_on or close)[:1]], key=_position)
+        return sorted([first, *(goes_on or close)[:1]], key=position)
     chosen = [best]
     covered = set(best.covered)
     for other in candidates:
@@ -203,15 +221,16 @@ def choose(
         if (gain > 0 and other.score >= JOIN_RATIO * best.score) or gain >= BRIDGE_GAIN:
             chosen.append(other)
             covered |= set(other.covered)
-    by_position = {(c.passage.passage_id, c.index): c for c in candidates}
+    byposition = {(c.passage.passage_id, c.index): c for c in candidates}
     if len(chosen) < limit:
-        follower = by_position.get((best.passage.passage_id, best.index + 1))
+        follower = byposition.get((best.passage.passage_id, best.index + 1))
         if follower is not None and follower not in chosen and _needs(question, best, follower):
             chosen.append(follower)
-    return sorted(chosen, key=_position)
+    return sorted(chosen, key=position)
 
 
-def _position(c: Candidate) -> tuple[str, int, int]:
+def position(c: Candidate) -> tuple[str, int, int]:
+    """Where a candidate stands in its article, for putting sentences in reading order."""
     return (c.passage.article_id, c.passage.index, c.index)
 
 
@@ -232,7 +251,7 @@ def quotes_of(who: str, candidates: Sequence[Candidate]) -> list[Candidate]:
                 keys.update(stem(w) for w in _surnames(c.sentence.text))
     found: list[Candidate] = []
     theirs: set[tuple[str, int]] = set()  # (passage, sentence) already known to be theirs
-    for c in sorted(candidates, key=_position):
+    for c in sorted(candidates, key=position):
         text = c.sentence.text
         before = c.passage.sentences[c.index - 1].text if c.index > 0 else ""
         names_them = bool(before) and bool(keys & set(terms(before)))

@@ -118,6 +118,13 @@ AGENT = AnswerForm(
     NAME.shows,
     required=True,
 )
+PLACE = AnswerForm(
+    "place",
+    re.compile(r"^\s*where\b|\bin (what|which) (city|town|country|place|state|region)\b"),
+    re.compile(r"\b(in|at|near|outside|inside|across|from)\s+(the\s+)?[A-Z]"),
+    # "Where does the article say ...?" is not always asking for a place
+    required=False,
+)
 SPEECH = AnswerForm(
     "speech",
     re.compile(
@@ -154,7 +161,7 @@ QUANTITY = AnswerForm(
 )
 
 #: checked in this order: the first form whose question pattern matches is the one asked for
-FORMS = (MONEY, NUMBER, CLOCK, TIME, NAME, AGENT, SPEECH, REASON, QUANTITY)
+FORMS = (MONEY, NUMBER, CLOCK, TIME, NAME, AGENT, PLACE, SPEECH, REASON, QUANTITY)
 
 
 _CALENDAR = frozenset(
