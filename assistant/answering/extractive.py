@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -42,9 +42,8 @@ MIN_LEXICAL_ALONE = 0.5
 #: and no sentence scoring below this answers, however close its meaning
 MIN_SCORE = 0.2
 #: a second sentence joins the answer when it scores at least this share of the best and
-#: adds a word of the question, or this lower share when it adds this much of its weight
+#: adds a word of the question (two-part questions are split, see ``split_question``)
 JOIN_RATIO = 0.85
-BRIDGE_RATIO, BRIDGE_GAIN = 0.7, 0.3
 #: most sentences in an answer (list questions may use all of them)
 MAX_SENTENCES, MAX_LIST_SENTENCES = 2, 3
 #: after "What is X?", a next sentence that refers back with a pronoun joins when it scores
@@ -74,8 +73,8 @@ class Candidate:
     score: float
     dense: float
     lexical: float
-    #: the question's terms this sentence contains, with their share of the question's weight
-    covered: dict[str, float] = field(default_factory=dict)
+    #: the question's terms this sentence contains
+    covered: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -132,8 +131,7 @@ def score_sentences(
                 + W_PASSAGE * hit.score
                 + _form_bonus(form, sentence.text, question)
             )
-            total = sum(weights.values()) or 1.0
-            covered = {t: weights[t] / total for t in query_terms & sentence_terms}
+            covered = frozenset(query_terms & sentence_terms)
             candidates.append(Candidate(hit.passage, j, sentence, score, dense, cover, covered))
     candidates.sort(key=lambda c: c.score, reverse=True)
     return candidates
@@ -209,16 +207,14 @@ def choose(
         return sorted([first, *(goes_on or close)[:1]], key=position)
     chosen = [best]
     covered = set(best.covered)
+    form = expected_form(question)
     for other in candidates:
-        if len(chosen) >= limit or other.score < BRIDGE_RATIO * best.score:
+        if len(chosen) >= limit or other.score < JOIN_RATIO * best.score:
             break
-        if other is best:
-            continue
-        # a second sentence must bring something of the question the first lacks: a
-        # little when it scores almost as well, a lot when it scores less (the other
-        # half of a question that spans two paragraphs)
-        gain = sum(share for term, share in other.covered.items() if term not in covered)
-        if (gain > 0 and other.score >= JOIN_RATIO * best.score) or gain >= BRIDGE_GAIN:
+        if other is best or (form and form.required and not form.fits(other.sentence.text, question)):
+            continue  # "How much did it cost?": only sentences with a sum join the answer
+        # a second sentence must bring something of the question the first lacks
+        if set(other.covered) - covered:
             chosen.append(other)
             covered |= set(other.covered)
     byposition = {(c.passage.passage_id, c.index): c for c in candidates}
