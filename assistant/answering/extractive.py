@@ -211,7 +211,9 @@ def choose(
     for other in candidates:
         if len(chosen) >= limit or other.score < JOIN_RATIO * best.score:
             break
-        if other is best or (form and form.required and not form.fits(other.sentence.text, question)):
+        if other is best or (
+            form and form.required and not form.fits(other.sentence.text, question)
+        ):
             continue  # "How much did it cost?": only sentences with a sum join the answer
         # a second sentence must bring something of the question the first lacks
         if set(other.covered) - covered:
