@@ -116,3 +116,18 @@ def test_instructions(question: str, instruction: bool) -> None:
 )
 def test_how_many_needs_what_is_said_of_them(sentence: str, fits: bool) -> None:
     assert NUMBER.fits(sentence, "How many soldiers have been killed?") is fits
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question", "fits"),
+    [
+        ("Turnout was 71 percent.", "What was the turnout?", True),
+        ("Turnout was 71 percent.", "What is the population of the town?", False),
+        ("Hsu finished with 1,412 votes.", "What were the final totals?", True),
+    ],
+)
+def test_quantity_names_what_it_measures(sentence: str, question: str, fits: bool) -> None:
+    from assistant.answering.forms import QUANTITY
+
+    assert expected_form(question) is QUANTITY
+    assert QUANTITY.fits(sentence, question) is fits

@@ -34,6 +34,9 @@ class AnswerForm:
             return any(" " in name for name in new_names(sentence, question))
         if self is AGENT:
             return bool(new_names(sentence, question))
+        if self is QUANTITY and (match := QUANTITY.asks.search(question.lower())):
+            measure = match.group("measure")
+            return measure in _GENERIC_MEASURES or stem(measure) in terms(sentence)
         if self is NUMBER and (counted := counted_noun(question)):
             # "How many soldiers have been killed?": soldiers counted, and killing spoken of
             said_of = predicate_terms(question)
@@ -117,6 +120,7 @@ AGENT = AnswerForm(
     ),
     NAME.shows,
     required=True,
+    fallback_ratio=0.9,
 )
 PLACE = AnswerForm(
     "place",
@@ -151,14 +155,17 @@ REASON = AnswerForm(
 
 QUANTITY = AnswerForm(
     "quantity",
-    # "What were the final vote totals?": a number, asked without "how many"
+    # "What was the turnout?": a number, asked without "how many"; the thing measured
+    # must be named with it ("Turnout was 71 percent" does not give a population)
     re.compile(
-        r"\bwhat (is|was|were|are) the (\w+ ){0,2}(totals?|figures?|tally|score|count|margin|"
-        r"turnout|rate|percentage|price|amount|size|population|budget)\b"
+        r"\bwhat (is|was|were|are) the (\w+ ){0,2}(?P<measure>totals?|figures?|tally|score|"
+        r"count|margin|turnout|rate|percentage|price|amount|size|population|budget)\b"
     ),
     NUMBER.shows,
-    required=False,
+    required=True,
 )
+#: measures that any number answers ("What were the final totals?")
+_GENERIC_MEASURES = frozenset({"total", "totals", "figure", "figures", "count", "amount"})
 
 #: checked in this order: the first form whose question pattern matches is the one asked for
 FORMS = (MONEY, NUMBER, CLOCK, TIME, NAME, AGENT, PLACE, SPEECH, REASON, QUANTITY)
