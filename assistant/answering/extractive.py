@@ -4,12 +4,16 @@ Each sentence of the retrieved passages gets one score from three signals:
 
 - how close its embedding is to the question's (paraphrases, "Moscow" for Russia),
 - how much of the question's content (weighted by rarity) it contains (names, numbers),
-- how well its passage was retrieved (context), plus a small bonus when its form fits
-  the question (a number for "how many", a quotation for "what did X say").
+- how well its passage was retrieved (context), plus a bonus when it has the form of
+  answer the question asks for (``forms.py``: a number for "how many", a quotation for
+  "what did X say").
 
-The best sentence answers; a neighbour joins it only when it scores almost as well, or
-when it continues the same quotation. The answerer abstains when the question names
-someone or something the article never mentions, or when no sentence scores well enough.
+The best sentence answers (the best of the form asked for, when the top one lacks it);
+another joins only when it adds to the answer: a close second with more of the
+question, the quotation's continuation, the reason after a "why?". "What did X say?"
+is answered with X's own words. The answerer abstains when the question names someone
+or something the article never mentions, asks for a form no matching sentence has,
+reads as instructions to the assistant, or when no sentence scores well enough.
 """
 
 from __future__ import annotations
