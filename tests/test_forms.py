@@ -7,6 +7,7 @@ import pytest
 from assistant.answering.forms import (
     AGENT,
     CLOCK,
+    FUNDING,
     MONEY,
     NAME,
     NUMBER,
@@ -34,6 +35,8 @@ from assistant.answering.injection import looks_like_instructions
         ("Which company built the scanners?", AGENT),
         ("Who chairs the board?", AGENT),
         ("At what time did the count finish?", CLOCK),
+        ("How was the plant paid for?", FUNDING),
+        ("Who pays for the screening?", FUNDING),
         ("Who is Mark Rutte?", None),
         ("What did Orban say?", SPEECH),
         ("Why do peace talks seem unlikely?", REASON),

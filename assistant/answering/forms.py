@@ -153,6 +153,20 @@ REASON = AnswerForm(
     required=False,
 )
 
+FUNDING = AnswerForm(
+    "funding",
+    # "How was the plant paid for?": where the money comes from, not how much it is
+    re.compile(
+        r"\bhow (is|was|are|were|will) .*\b(paid for|funded|financed|covered)\b"
+        r"|\bwho (pays|paid|will pay|funds|funded|is paying)\b|\bwhere .* money\b"
+    ),
+    re.compile(
+        r"\b(grants?|bonds?|loans?|donations?|donors?|foundation|budget|taxes|taxpayers|levy|"
+        r"fees|fares|funded by|paid for by|paid for from|covered by|came from|comes from)\b",
+        re.IGNORECASE,
+    ),
+    required=False,
+)
 QUANTITY = AnswerForm(
     "quantity",
     # "What was the turnout?": a number, asked without "how many"; the thing measured
@@ -168,7 +182,7 @@ QUANTITY = AnswerForm(
 _GENERIC_MEASURES = frozenset({"total", "totals", "figure", "figures", "count", "amount"})
 
 #: checked in this order: the first form whose question pattern matches is the one asked for
-FORMS = (MONEY, NUMBER, CLOCK, TIME, NAME, AGENT, PLACE, SPEECH, REASON, QUANTITY)
+FORMS = (MONEY, NUMBER, CLOCK, TIME, NAME, FUNDING, AGENT, PLACE, SPEECH, REASON, QUANTITY)
 
 
 _CALENDAR = frozenset(
