@@ -134,3 +134,26 @@ def test_quantity_names_what_it_measures(sentence: str, question: str, fits: boo
 
     assert expected_form(question) is QUANTITY
     assert QUANTITY.fits(sentence, question) is fits
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question", "fits"),
+    [
+        ("Lawyer Ana Ruiz spoke for the firm.", "What is the name of the lawyer who spoke?", True),
+        (
+            "Judge Helen Okafor heard the case brought by Kessel Valley Rail.",
+            "What is the name of the lawyer who represented Kessel Valley Rail?",
+            False,  # a full name, but the judge's, not a lawyer's
+        ),
+        (
+            "Councillor Maria Lenz, who chairs the committee, spoke.",
+            "Who chairs the committee?",
+            True,
+        ),
+        ("The committee met on Tuesday with Mayor Tom Reed.", "Who chairs the committee?", False),
+    ],
+)
+def test_names_stand_next_to_the_role(sentence: str, question: str, fits: bool) -> None:
+    form = expected_form(question)
+    assert form in (NAME, AGENT)
+    assert form.fits(sentence, question) is fits

@@ -31,9 +31,11 @@ class AnswerForm:
         if not self.shows.search(sentence):
             return False
         if self is NAME:
-            return any(" " in name for name in new_names(sentence, question))
+            names = [n for n in new_names(sentence, question) if " " in n]
+            return bool(names) and near_role(sentence, names, role(question))
         if self is AGENT:
-            return bool(new_names(sentence, question))
+            names = new_names(sentence, question)
+            return bool(names) and near_role(sentence, names, role(question))
         if self is QUANTITY and (match := QUANTITY.asks.search(question.lower())):
             measure = match.group("measure")
             return measure in _GENERIC_MEASURES or stem(measure) in terms(sentence)
@@ -205,6 +207,42 @@ def new_names(sentence: str, question: str) -> list[str]:
         if parts and not all(stem(w) in asked for w in parts):
             found.append(match.group())
     return found
+
+
+_ROLE = re.compile(
+    r"\bname of (?:the |a |an |his |her |their |its )?(?P<phrase>[^?,]*?)"
+    r"(?=\s+(?:who|that|which|whose|in|at|for|of)\b|[?,]|$)"
+    r"|^\s*which (?P<kind>\w+)"
+    r"|^\s*who (?P<verb>\w+)",
+    re.IGNORECASE,
+)
+#: words a role and a name can stand apart by: "Ana Ruiz, the company's lawyer"
+ROLE_WINDOW = 6
+
+
+def role(question: str) -> str | None:
+    """The role a name is asked for, stemmed: "the name of the senior official who ..." ->
+    "offici"; "Which company ...?" -> "compani"; "Who chairs ...?" -> "chair"."""
+    match = _ROLE.search(question)
+    if not match:
+        return None
+    text = match.group("phrase") or match.group("kind") or match.group("verb") or ""
+    content = [w for w in words(text) if w not in STOPWORDS]
+    return stem(content[-1]) if content else None
+
+
+def near_role(sentence: str, names: list[str], role_term: str | None) -> bool:
+    """Whether one of the names stands within a few words of the role ("lawyer Ana Ruiz",
+    "Rutte accused"): a name elsewhere in the sentence answers some other question."""
+    if role_term is None:
+        return True
+    tokens = [stem(w) for w in words(sentence)]
+    role_at = [i for i, t in enumerate(tokens) if t == role_term]
+    if not role_at:
+        return False
+    name_words = {stem(w) for name in names for w in words(name)}
+    name_at = [i for i, t in enumerate(tokens) if t in name_words]
+    return any(abs(i - j) <= ROLE_WINDOW for i in role_at for j in name_at)
 
 
 _HOW_MANY = re.compile(r"\bhow many\b(?P<rest>.*)", re.IGNORECASE)
