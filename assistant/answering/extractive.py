@@ -159,7 +159,8 @@ def split_question(question: str) -> list[str]:
     return [p for p in parts if p] or [question]
 
 
-def _opens_quote(text: str) -> bool:
+def _starts_open_quotation(text: str) -> bool:
+    """A sentence that opens a quotation and does not close it: the quotation goes on."""
     return text.lstrip()[:1] in '“"' and not text.rstrip().endswith(("”", '"'))
 
 
@@ -174,7 +175,7 @@ def _needs(question: str, best: Candidate, follower: Candidate) -> bool:
     text, after = best.sentence.text, follower.sentence.text
     if word_count(text) < MIN_ANSWER_WORDS:
         return True
-    if _QUOTE_MARK.search(text) and _opens_quote(after):
+    if _QUOTE_MARK.search(text) and _starts_open_quotation(after):
         return True
     if expected_form(question) is REASON:
         # "Why did the judge reject it?": the ruling, then the reason in the next sentence
@@ -305,12 +306,6 @@ def _opens_with_quote(text: str) -> bool:
 
 
 _PRONOUN_TERMS = frozenset({"he", "she", "they", "him", "her", "them"})
-
-_SPEECH_VERB = re.compile(
-    r"\b(said|says|say|told|tells|warned|warns|added|adds|wrote|writes|argued|argues|"
-    r"insisted|claimed|claims|stated|stressed|called|calls|urged|according to)\b|[“”\"]",
-    re.IGNORECASE,
-)
 
 
 #: a run of two or more capitalised words ("Dr. Tomasz Wierzbicki"): a person's full name

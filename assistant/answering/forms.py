@@ -247,11 +247,7 @@ def near_role(sentence: str, names: list[str], role_term: str | None) -> bool:
 
 _HOW_MANY = re.compile(r"\bhow many\b(?P<rest>.*)", re.IGNORECASE)
 _PLURALS = frozenset("people children men women police staff cattle sheep fish personnel".split())
-_NUMBER_TOKEN = re.compile(
-    r"\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-    r"dozens?|hundreds?|thousands?|millions?|billions?)\b",
-    re.IGNORECASE,
-)
+_NUMBER_TOKEN = re.compile(rf"\d[\d,.]*|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
 
 
 def counted_noun(question: str) -> str | None:
