@@ -11,7 +11,7 @@ import yaml
 from assistant.errors import ArticleError
 from assistant.schemas import Article
 
-SUFFIXES = (".txt", ".md")
+SUFFIXES = (".txt", ".md", ".html", ".htm")
 
 #: ids end up in URLs, filters and file names: keep them to a safe slug
 ARTICLE_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,126}[A-Za-z0-9])?$")
@@ -96,6 +96,34 @@ def _article(path: Path, meta: dict[str, object], body: str) -> Article:
     )
 
 
+def parse_html(path: Path, text: str) -> Article:
+    """A saved news page: main text and metadata extracted by trafilatura; id = file stem."""
+    import trafilatura
+
+    document = trafilatura.bare_extraction(
+        text, with_metadata=True, include_comments=False, include_tables=False
+    )
+    if document is None:
+        raise ArticleError(f"{path}: no article text found in the page", path=str(path))
+    meta = document.as_dict() if hasattr(document, "as_dict") else dict(document)
+    title = str(meta.get("title") or "").strip()
+    body = str(meta.get("text") or "")
+    first, _, rest = body.partition("\n")
+    if title and first.strip() == title:
+        body = rest  # trafilatura repeats the headline as the first line of the text
+    return _article(
+        path,
+        {
+            "id": path.stem,
+            "title": title,
+            "url": meta.get("url"),
+            "published": meta.get("date"),
+            "author": meta.get("author"),
+        },
+        body,
+    )
+
+
 def read_article(path: Path) -> Article:
     """One article file; raises ``ArticleError`` naming the file when it cannot be used."""
     text = _decode(path)
@@ -103,9 +131,55 @@ def read_article(path: Path) -> Article:
         return parse_md(path, text)
     if path.suffix == ".txt":
         return parse_txt(path, text)
+    if path.suffix in (".html", ".htm"):
+        return parse_html(path, text)
     raise ArticleError(
         f"{path}: unsupported article type (use {', '.join(SUFFIXES)})", path=str(path)
     )
+
+
+def write_article(folder: Path, article: Article) -> Path:
+    """Save an article as ``folder/ID.md`` (front matter and body), replacing any other
+    file of the same id, so ``assistant index`` keeps what was added over HTTP."""
+    check_article_id(article.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = {
+        key: value
+        for key, value in (
+            ("id", article.id),
+            ("title", article.title),
+            ("url", article.url),
+            ("published", article.published),
+            ("author", article.author),
+        )
+        if value
+    }
+    front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)
+    target = folder / f"{article.id}.md"
+    partial = target.with_suffix(".md.tmp")
+    partial.write_text(f"---\n{front}---\n\n{article.body.strip()}\n", encoding="utf-8")
+    partial.replace(target)  # atomic: a reader sees the old file or the new one
+    for other in article_files(folder, article.id):
+        if other != target:
+            other.unlink()
+    return target
+
+
+def article_files(folder: Path, article_id: str) -> list[Path]:
+    """The files in ``folder`` that hold the article ``article_id``."""
+    found = []
+    for path in folder.glob(f"{article_id}.*"):
+        if path.suffix in SUFFIXES and path.is_file():
+            found.append(path)
+    for path in folder.glob("*.md"):
+        # a .md file's id may come from its front matter rather than its name
+        if path not in found and path.stem != article_id:
+            try:
+                if read_article(path).id == article_id:
+                    found.append(path)
+            except ArticleError:
+                continue
+    return found
 
 
 @dataclass

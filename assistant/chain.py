@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -13,10 +14,10 @@ from pydantic import ValidationError
 
 from assistant import prompts
 from assistant.answering import extractive
-from assistant.articles import load_articles
+from assistant.articles import article_files, load_articles, write_article
 from assistant.errors import IndexNotBuiltError, QuestionError, UnknownArticleError
 from assistant.retrieval import Hit, HybridRetriever, LexicalIndex, contextualize
-from assistant.schemas import Answer, Passage, Turn
+from assistant.schemas import Answer, Article, Passage, Turn
 from assistant.text import strip_control
 
 if TYPE_CHECKING:
@@ -94,6 +95,8 @@ class Assistant:
         self.lexical = LexicalIndex([])
         self.retriever = HybridRetriever(store=store, embeddings=embeddings, lexical=self.lexical)
         self.chain: Runnable[Request, Answer] = self._build_chain()
+        #: one writer at a time (the web app may add and remove articles concurrently)
+        self._writing = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Assistant:
@@ -122,10 +125,13 @@ class Assistant:
         self, rebuild: bool = False, progress: Callable[[str], None] | None = None
     ) -> IndexReport:
         """Bring the store in line with the articles folder, then reload what answers use."""
-        loaded = load_articles(self.settings.articles_dir)
-        report = self.store.sync(loaded.articles, loaded.errors, rebuild=rebuild, progress=progress)
-        self.refresh()
-        return report
+        with self._writing:
+            loaded = load_articles(self.settings.articles_dir)
+            report = self.store.sync(
+                loaded.articles, loaded.errors, rebuild=rebuild, progress=progress
+            )
+            self.refresh()
+            return report
 
     def refresh(self) -> None:
         """Reload passages and the article list from the store (after it changed)."""
@@ -137,6 +143,24 @@ class Assistant:
             lexical=self.lexical,
             k=self.settings.top_k,
         )
+
+    def add_article(self, article: Article) -> ArticleInfo:
+        """Add or replace one article: saved in the articles folder and indexed at once."""
+        with self._writing:
+            write_article(self.settings.articles_dir, article)
+            self.store.put(article)
+            self.refresh()
+            return self.catalog[article.id]
+
+    def remove_article(self, article_id: str) -> None:
+        """Remove one article from the articles folder and the index."""
+        with self._writing:
+            if article_id not in self.catalog:
+                raise UnknownArticleError(f"unknown article id {article_id!r}")
+            for path in article_files(self.settings.articles_dir, article_id):
+                path.unlink()
+            self.store.delete(article_id)
+            self.refresh()
 
     def articles(self) -> list[ArticleInfo]:
         """Indexed articles, by title."""

@@ -79,3 +79,48 @@ def test_article_ids_are_safe(bad: str) -> None:
 def test_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(ArticleError, match="does not exist"):
         load_articles(tmp_path / "nope")
+
+
+SAVED_PAGE = """<html><head><title>Council budget | The Daily</title>
+<meta name="author" content="Jo Bloggs"><meta property="og:url" content="https://example.org/budget">
+<meta property="article:published_time" content="2026-10-01"></head>
+<body><nav>Home | Sport | Weather</nav><article><h1>Council passes budget</h1>
+<p>The city council passed its budget on Tuesday after a long debate about bus fares and parks.</p>
+<p>“We had to make hard choices,” said Mayor Ana Ruiz, who voted for the plan with eight others.</p>
+</article><footer>Copyright The Daily. Subscribe now!</footer></body></html>"""
+
+
+def test_saved_html_page(tmp_path: Path) -> None:
+    path = tmp_path / "council-budget.html"
+    path.write_text(SAVED_PAGE, encoding="utf-8")
+    article = read_article(path)
+    assert (article.id, article.title, article.url, article.published, article.author) == (
+        "council-budget", "Council passes budget", "https://example.org/budget", "2026-10-01", "Jo Bloggs",
+    )  # fmt: skip
+    assert article.body.startswith("The city council passed its budget")
+    assert "“We had to make hard choices,” said Mayor Ana Ruiz" in article.body
+    assert "Subscribe" not in article.body and "Weather" not in article.body
+
+
+def test_html_without_text_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "empty.html"
+    path.write_text("<html><body><nav>Home</nav></body></html>", encoding="utf-8")
+    with pytest.raises(ArticleError, match="empty.html"):
+        read_article(path)
+
+
+def test_write_article_round_trips_and_replaces(tmp_path: Path) -> None:
+    from assistant.articles import article_files, write_article
+    from assistant.schemas import Article
+
+    (tmp_path / "story.txt").write_text("Old title\nOld body.", encoding="utf-8")
+    article = Article(
+        id="story", title="A “quoted”: title", body="First.\n\nSecond: with a colon.",
+        url="https://example.org/s", published="2026-01-02", author="Jo",
+    )  # fmt: skip
+    path = write_article(tmp_path, article)
+    assert article_files(tmp_path, "story") == [path]  # the old .txt is gone
+    again = read_article(path)
+    assert (again.id, again.title, again.body, again.url, again.published, again.author) == (
+        article.id, article.title, article.body, article.url, article.published, article.author,
+    )  # fmt: skip

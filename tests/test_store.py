@@ -119,3 +119,25 @@ def test_loading_is_stable(fresh_settings) -> None:  # type: ignore[no-untyped-d
     assert [a.content_hash for a in loaded.articles] == [
         a.content_hash for a in load_articles(fresh_settings.articles_dir).articles
     ]
+
+
+def test_add_and_remove_article(fresh_settings, counting) -> None:  # type: ignore[no-untyped-def]
+    from assistant.errors import UnknownArticleError
+    from assistant.schemas import Article
+
+    a = _assistant(fresh_settings, counting)
+    a.index()
+    story = Article(id="lake", title="Lake story", body="The lake froze early.\n\nSkaters came.")
+    info = a.add_article(story)
+    assert info.passages == 2 and (fresh_settings.articles_dir / "lake.md").is_file()
+    assert "froze early" in a.ask("What happened to the lake?", article="lake").answer
+
+    a.add_article(story.model_copy(update={"body": "The lake flooded the road."}))
+    assert [p.text for p in a.store.passages("lake")] == ["The lake flooded the road."]
+    assert a.index().unchanged == sorted(["lake", SEED_ID])  # the folder agrees with the store
+
+    a.remove_article("lake")
+    assert "lake" not in a.catalog and not (fresh_settings.articles_dir / "lake.md").exists()
+    assert a.ask("What did Orban say?").citations  # the others still answer
+    with pytest.raises(UnknownArticleError):
+        a.remove_article("lake")
