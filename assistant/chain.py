@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 #: earlier turns kept for follow-ups; older ones no longer help find "he" or "that"
 MAX_HISTORY_TURNS = 6
+#: how often (seconds) a shared Chroma server is checked for articles that other
+#: processes added, replaced or removed
+SHARED_REFRESH_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ class Assistant:
         self.chain: Runnable[Request, Answer] = self._build_chain()
         #: one writer at a time (the web app may add and remove articles concurrently)
         self._writing = threading.Lock()
+        self._checked = time.monotonic()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Assistant:
@@ -161,6 +165,15 @@ class Assistant:
                 path.unlink()
             self.store.delete(article_id)
             self.refresh()
+
+    def refresh_if_shared(self) -> None:
+        """With a Chroma server, pick up other processes' changes (at most every few seconds)."""
+        if not self.settings.chroma_url or time.monotonic() - self._checked < SHARED_REFRESH_S:
+            return
+        self._checked = time.monotonic()
+        if self.store.catalog() != self.catalog:
+            with self._writing:
+                self.refresh()
 
     def articles(self) -> list[ArticleInfo]:
         """Indexed articles, by title."""
@@ -264,6 +277,7 @@ class Assistant:
     ) -> Answer:
         """Answer one question, optionally in a conversation and scoped to one article."""
         started = time.perf_counter()
+        self.refresh_if_shared()
         answer = self.chain.invoke(self.check(question, history, article))
         answer.latency_ms = round((time.perf_counter() - started) * 1000, 2)
         return answer

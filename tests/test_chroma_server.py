@@ -1,0 +1,157 @@
+"""The same assistant on a real Chroma server (`chroma run`): shared by processes, and
+recovering when the server comes back."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from assistant.chain import Assistant
+from assistant.errors import StoreError
+from assistant.schemas import Article
+from tests.conftest import ROOT, SEED_ID, seed_articles
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ChromaServer:
+    """A `chroma run` process on 127.0.0.1, stoppable and restartable on the same data."""
+
+    def __init__(self, data: Path) -> None:
+        self.data = data
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or "chroma"
+        self.process = subprocess.Popen(
+            [
+                chroma,
+                "run",
+                "--path",
+                str(self.data),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError("chroma run did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+            self.process = None
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    running = ChromaServer(tmp_path_factory.mktemp("chroma-server"))
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def shared(server: ChromaServer, tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    from assistant import Settings
+
+    root = tmp_path_factory.mktemp("shared")
+    seed_articles(root / "articles")
+    settings = Settings(
+        articles_dir=root / "articles",
+        chroma_dir=root / "unused",
+        chroma_url=server.url,
+        _env_file=None,
+    )
+    return Assistant.from_settings(settings)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What did Orban say?", "frightening"),
+        ("What is Pyongyang said to be readying?", "10,000"),
+        ("What did Nauseda criticize?", "slow decision-making"),
+    ],
+)
+def test_answers_from_the_server(shared: Assistant, question: str, expected: str) -> None:
+    answer = shared.ask(question, article=SEED_ID)
+    assert expected in answer.answer and answer.citations
+    assert not shared.settings.chroma_dir.exists()  # nothing was stored locally
+
+
+def test_another_process_sees_an_added_article(shared: Assistant, server: ChromaServer) -> None:
+    shared.add_article(
+        Article(
+            id="bakery",
+            title="Bakery opens",
+            body="A bakery opened on Main Street. It sells rye bread.",
+        )
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env.update(
+        ASSISTANT_CHROMA_URL=server.url,
+        ASSISTANT_ARTICLES_DIR=str(shared.settings.articles_dir),
+        HF_HUB_OFFLINE="1",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant", "ask", "What does the bakery sell?", "--article", "bakery", "--json"],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=180,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "rye bread" in json.loads(result.stdout)["answer"]
+
+
+def test_a_second_assistant_picks_up_changes(
+    shared: Assistant, server: ChromaServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from assistant import Settings
+    from assistant import chain
+
+    other = Assistant.from_settings(
+        Settings(articles_dir=tmp_path, chroma_url=server.url, _env_file=None)
+    )
+    shared.add_article(
+        Article(id="harbour", title="Harbour", body="The harbour reopened on Friday.")
+    )
+    monkeypatch.setattr(chain, "SHARED_REFRESH_S", 0.0)
+    assert (
+        "reopened on Friday" in other.ask("When did the harbour reopen?", article="harbour").answer
+    )
+
+
+def test_server_gone_then_back(shared: Assistant, server: ChromaServer) -> None:
+    shared.embeddings.clear_cache()
+    server.stop()
+    with pytest.raises(StoreError, match="vector store"):
+        shared.ask("What did Orban say?", article=SEED_ID)
+    server.start()
+    assert "frightening" in shared.ask("What did Orban say?", article=SEED_ID).answer
