@@ -133,8 +133,7 @@ def test_another_process_sees_an_added_article(shared: Assistant, server: Chroma
 def test_a_second_assistant_picks_up_changes(
     shared: Assistant, server: ChromaServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from assistant import Settings
-    from assistant import chain
+    from assistant import Settings, chain
 
     other = Assistant.from_settings(
         Settings(articles_dir=tmp_path, chroma_url=server.url, _env_file=None)
