@@ -122,8 +122,9 @@ def test_another_process_sees_an_added_article(shared: Assistant, server: Chroma
         ASSISTANT_ARTICLES_DIR=str(shared.settings.articles_dir),
         HF_HUB_OFFLINE="1",
     )
+    command = ["ask", "What does the bakery sell?", "--article", "bakery", "--json"]
     result = subprocess.run(
-        [sys.executable, "-m", "assistant", "ask", "What does the bakery sell?", "--article", "bakery", "--json"],
+        [sys.executable, "-m", "assistant", *command],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=180,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
