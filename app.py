@@ -1,4 +1,7 @@
-"""Start the web app: ``python app.py`` (listens on $HOST:$PORT, default 127.0.0.1:7860)."""
+"""Start the web app, Gradio UI at ``/`` and HTTP API under ``/api``: ``python app.py``.
+
+It listens on $HOST:$PORT, default 127.0.0.1:7860.
+"""
 
 import os
 
@@ -9,7 +12,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 def main() -> None:
-    """Read the settings and serve the UI."""
+    """Read the settings and serve the web app (UI and HTTP API)."""
     from assistant.config import Settings
     from assistant.errors import AssistantError
     from assistant.web.ui import launch

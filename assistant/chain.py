@@ -15,7 +15,12 @@ from pydantic import ValidationError
 from assistant import prompts
 from assistant.answering import extractive
 from assistant.articles import article_files, load_articles, write_article
-from assistant.errors import IndexNotBuiltError, QuestionError, UnknownArticleError
+from assistant.errors import (
+    ArticleError,
+    IndexNotBuiltError,
+    QuestionError,
+    UnknownArticleError,
+)
 from assistant.retrieval import Hit, HybridRetriever, LexicalIndex, contextualize
 from assistant.schemas import Answer, Article, Passage, Turn
 from assistant.text import strip_control
@@ -150,6 +155,12 @@ class Assistant:
 
     def add_article(self, article: Article) -> ArticleInfo:
         """Add or replace one article: saved in the articles folder and indexed at once."""
+        # saved stripped, so indexed stripped: offsets must agree with what a re-read gives
+        article = article.model_copy(
+            update={"title": article.title.strip(), "body": article.body.strip()}
+        )
+        if not article.title or not article.body:
+            raise ArticleError(f"article {article.id!r} needs a title and body text")
         with self._writing:
             write_article(self.settings.articles_dir, article)
             self.store.put(article)

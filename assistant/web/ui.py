@@ -439,15 +439,12 @@ def theme() -> gr.themes.Base:
 
 
 def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Open the index, build the UI and serve it until interrupted."""
-    from assistant.chain import Assistant
+    """Open the index and serve the UI and the HTTP API (one process) until interrupted."""
+    import uvicorn
 
-    demo = build_ui(Assistant.from_settings(settings))
-    demo.launch(
-        server_name=host,
-        server_port=port,
-        theme=theme(),
-        css=CSS,
-        ssr_mode=False,
-        footer_links=["api"],
-    )
+    from assistant.chain import Assistant
+    from assistant.web.server import create_app
+
+    app = create_app(Assistant.from_settings(settings))
+    # the UI keeps event streams open; without a bound, Ctrl-C would wait for them to end
+    uvicorn.run(app, host=host, port=port, timeout_graceful_shutdown=5)

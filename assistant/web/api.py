@@ -1,0 +1,335 @@
+"""The HTTP API under ``/api``: requests in, ``Assistant`` calls, JSON (or error JSON) out.
+
+Every error leaves as ``{"error": {"code": "...", "message": "..."}}`` with a fitting
+status; the routes hold no logic of their own beyond that translation.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Annotated, Any, cast
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
+
+from assistant.articles import check_article_id
+from assistant.chain import Assistant
+from assistant.errors import (
+    ArticleError,
+    AssistantError,
+    IndexNotBuiltError,
+    LLMError,
+    QuestionError,
+    StoreError,
+    UnknownArticleError,
+)
+from assistant.schemas import Answer, Article, Turn
+from assistant.web.limits import RateLimiter, retry_after
+
+logger = logging.getLogger(__name__)
+
+#: HTTP status of each kind of ``AssistantError`` (first match wins); others are 500
+STATUS_OF_ERROR: tuple[tuple[type[AssistantError], int], ...] = (
+    (QuestionError, 400),
+    (UnknownArticleError, 404),
+    (ArticleError, 400),
+    (StoreError, 503),
+    (IndexNotBuiltError, 503),
+    (LLMError, 503),
+)
+
+#: error codes of the statuses FastAPI and Starlette raise themselves
+CODE_OF_STATUS = {413: "body_too_large", 422: "invalid_request"}
+
+#: a validation error names this many problems; the rest are counted
+MAX_PROBLEMS_SHOWN = 3
+
+DISABLED_MESSAGE = "article ingestion over HTTP is disabled (set ASSISTANT_ADMIN_TOKEN)"
+
+
+# -- the JSON ------------------------------------------------------------------------------
+
+
+class AskRequest(BaseModel):
+    """The body of ``POST /api/ask``."""
+
+    # a misspelt field ("article_id") would otherwise be dropped and the scope lost
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(description="the reader's question")
+    history: list[Turn] = Field(
+        default_factory=list, description="earlier turns of the conversation, oldest first"
+    )
+    article: str | None = Field(None, description="answer from this article id only")
+
+
+class ArticleRequest(BaseModel):
+    """The body of ``POST /api/articles``: an article to add or replace."""
+
+    # stripped here as the articles folder reader strips, so offsets match after a re-index
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: str = Field(min_length=1, description="letters, digits, '.', '_' and '-'")
+    title: str = Field(min_length=1)
+    body: str = Field(min_length=1, description="the article text that citations point into")
+    url: str | None = None
+    published: str | None = Field(None, description="ISO date")
+    author: str | None = None
+
+
+class ArticleSummary(BaseModel):
+    """One indexed article, as ``GET /api/articles`` lists it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    title: str
+    url: str | None
+    published: str | None
+    passages: int
+
+
+class Health(BaseModel):
+    """``GET /api/health``: the service is up and what it serves."""
+
+    status: str
+    articles: int
+    passages: int
+    mode: str
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: a stable code and a sentence for a person."""
+
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error response."""
+
+    error: ErrorDetail
+
+
+def error_response(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """The error JSON every failure of the API is answered with."""
+    body = ErrorBody(error=ErrorDetail(code=code, message=message))
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses a route can answer with."""
+    return {status: {"model": ErrorBody} for status in statuses}
+
+
+# -- errors --------------------------------------------------------------------------------
+
+
+class ApiError(Exception):
+    """An HTTP-only failure (authentication, rate limit, unknown route)."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+
+
+def status_of(exc: AssistantError) -> int:
+    """The HTTP status for an error of the assistant."""
+    return next((status for kind, status in STATUS_OF_ERROR if isinstance(exc, kind)), 500)
+
+
+def describe_validation(errors: Sequence[Any]) -> str:
+    """One line saying what is wrong with a request FastAPI could not validate."""
+    problems: list[str] = []
+    for error in errors:
+        if error.get("type") == "json_invalid":
+            reason = error.get("ctx", {}).get("error", "cannot be decoded")
+            return f"the request body is not valid JSON ({reason})"
+        where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+        if not where:
+            return "the request body must be a JSON object (sent as application/json)"
+        problems.append(f"{where}: {error.get('msg', 'invalid value')}")
+    if not problems:
+        return "the request is not valid"
+    shown = MAX_PROBLEMS_SHOWN
+    more = f" (and {len(problems) - shown} more)" if len(problems) > shown else ""
+    return "; ".join(problems[:shown]) + more
+
+
+async def handle_error(request: Request, exc: Exception) -> JSONResponse:
+    """The error JSON for an exception raised on purpose, by a route or by FastAPI."""
+    if isinstance(exc, ApiError):
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
+    if isinstance(exc, AssistantError):
+        status = status_of(exc)
+        if status >= 500:  # the operator has something to fix (a store, a model, a setting)
+            logger.error("%s %s: %s: %s", request.method, request.url.path, exc.code, exc)
+        return error_response(status, exc.code, str(exc))
+    if isinstance(exc, RequestValidationError):
+        return error_response(422, "invalid_request", describe_validation(exc.errors()))
+    if isinstance(exc, HTTPException):
+        status = exc.status_code
+        code = CODE_OF_STATUS.get(status) or HTTPStatus(status).phrase.lower().replace(" ", "_")
+        return error_response(status, code, str(exc.detail), exc.headers)
+    raise exc  # not registered for anything else
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """Answer every error the routes and FastAPI raise with the error JSON."""
+    for kind in (ApiError, AssistantError, RequestValidationError, HTTPException):
+        app.add_exception_handler(kind, handle_error)
+
+
+# -- dependencies --------------------------------------------------------------------------
+
+
+def get_assistant(request: Request) -> Assistant:
+    """The assistant ``create_app`` was given."""
+    return cast(Assistant, request.app.state.assistant)
+
+
+AssistantDep = Annotated[Assistant, Depends(get_assistant)]
+
+bearer = HTTPBearer(auto_error=False, description="the ASSISTANT_ADMIN_TOKEN")
+
+
+def limit_questions(request: Request) -> None:
+    """Count a question against its client's rate limit; 429 once it is spent."""
+    limiter = cast(RateLimiter, request.app.state.question_limiter)
+    # the peer address; behind a reverse proxy uvicorn's --forwarded-allow-ips sets it
+    # from X-Forwarded-For, which is not read here because any client can forge it
+    client = request.client.host if request.client else "unknown"
+    wait = limiter.hit(client)
+    if wait:
+        seconds = retry_after(wait)
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"too many questions (the limit is {limiter.rate} per client); "
+            f"try again in {seconds} s",
+            headers={"Retry-After": seconds},
+        )
+
+
+def require_admin(
+    assistant: AssistantDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> None:
+    """Let the request through only with ``Authorization: Bearer <ASSISTANT_ADMIN_TOKEN>``."""
+    token = assistant.settings.admin_token
+    if token is None:
+        raise ApiError(403, "ingestion_disabled", DISABLED_MESSAGE)
+    # bytes, since compare_digest refuses str with non-ASCII characters
+    given = credentials.credentials.encode() if credentials else b""
+    if not secrets.compare_digest(given, token.encode()):
+        raise ApiError(
+            401,
+            "unauthorized",
+            "send the header 'Authorization: Bearer <ASSISTANT_ADMIN_TOKEN>' with the right token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+# -- routes --------------------------------------------------------------------------------
+
+router = APIRouter(prefix="/api")
+
+
+@router.post(
+    "/ask",
+    dependencies=[Depends(limit_questions)],
+    responses=_errors(400, 404, 413, 422, 429, 503),
+)
+def ask(body: AskRequest, assistant: AssistantDep) -> Answer:
+    """Answer a question about the articles, citing the sentences the answer uses."""
+    # "" is what a form sends for "all articles"
+    return assistant.ask(body.question, history=body.history, article=body.article or None)
+
+
+@router.get("/articles", responses=_errors(503))
+def list_articles(assistant: AssistantDep) -> list[ArticleSummary]:
+    """The indexed articles, by title."""
+    return [ArticleSummary.model_validate(info) for info in assistant.articles()]
+
+
+@router.post(
+    "/articles",
+    dependencies=[Depends(require_admin)],
+    responses={
+        201: {"model": ArticleSummary, "description": "added"},
+        **_errors(400, 401, 403, 413, 422, 503),
+    },
+)
+def put_article(
+    article: ArticleRequest, assistant: AssistantDep, response: Response
+) -> ArticleSummary:
+    """Add an article, or replace the one with its id; it is answerable at once."""
+    response.status_code = 200 if article.id in assistant.catalog else 201
+    info = assistant.add_article(Article(**article.model_dump()))
+    return ArticleSummary.model_validate(info)
+
+
+@router.delete(
+    "/articles/{article_id}",
+    dependencies=[Depends(require_admin)],
+    status_code=204,
+    responses=_errors(400, 401, 403, 404, 503),
+)
+def delete_article(article_id: str, assistant: AssistantDep) -> Response:
+    """Remove an article from the articles folder and the index."""
+    assistant.remove_article(check_article_id(article_id))
+    return Response(status_code=204)
+
+
+@router.get("/health", responses=_errors(503))
+def health(assistant: AssistantDep) -> Health:
+    """Whether the service is up; counting passages asks the store, so a lost store shows."""
+    return Health(
+        status="ok",
+        articles=len(assistant.catalog),
+        passages=assistant.store.count(),
+        mode=assistant.settings.llm,
+    )
+
+
+# registered last: the gradio app mounted at "/" would otherwise answer these with HTML
+@router.api_route(
+    "/{path:path}",
+    methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+    include_in_schema=False,
+)
+def unknown_route(request: Request, path: str) -> None:
+    """404 (or 405 for a known path) in the error JSON, for any other ``/api`` request."""
+    allowed = sorted(
+        method
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        and route.endpoint is not unknown_route
+        and route.path_regex.match(request.scope["path"])
+        for method in route.methods or ()
+    )
+    if allowed:
+        raise ApiError(
+            405,
+            "method_not_allowed",
+            f"{request.method} is not allowed here; use {', '.join(allowed)}",
+            headers={"Allow": ", ".join(allowed)},
+        )
+    raise ApiError(
+        404, "not_found", f"no API route {request.method} /api/{path}; see /openapi.json"
+    )
