@@ -20,6 +20,7 @@ from assistant.chain import Assistant
 from assistant.errors import StoreError
 from assistant.schemas import Article
 from tests.conftest import ROOT, SEED_ID, seed_articles
+from tests.test_retrieval import NAMES_AND_PARAPHRASES
 
 pytestmark = pytest.mark.slow
 
@@ -94,6 +95,11 @@ def shared(server: ChromaServer, tmp_path_factory: pytest.TempPathFactory) -> As
     return Assistant.from_settings(settings)
 
 
+@pytest.mark.parametrize(("query", "expected"), NAMES_AND_PARAPHRASES)
+def test_same_retrieval_on_the_server(shared: Assistant, query: str, expected: str) -> None:
+    assert expected in shared.retriever.scoped(SEED_ID).search(query)[0].passage.text
+
+
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
@@ -149,9 +155,17 @@ def test_a_second_assistant_picks_up_changes(
 
 
 def test_server_gone_then_back(shared: Assistant, server: ChromaServer) -> None:
-    shared.embeddings.clear_cache()
-    server.stop()
-    with pytest.raises(StoreError, match="vector store"):
-        shared.ask("What did Orban say?", article=SEED_ID)
-    server.start()
-    assert "frightening" in shared.ask("What did Orban say?", article=SEED_ID).answer
+    from tests.test_api import serve
+
+    question = {"question": "What did Orban say?", "article": SEED_ID}
+    with serve(shared) as app:
+        shared.embeddings.clear_cache()
+        server.stop()
+        with pytest.raises(StoreError, match="vector store"):
+            shared.ask("What did Orban say?", article=SEED_ID)
+        down = httpx.post(f"{app}/api/ask", json=question, timeout=60)
+        assert down.status_code == 503
+        assert "vector store" in down.json()["error"]["message"]
+        server.start()
+        up = httpx.post(f"{app}/api/ask", json=question, timeout=60)
+        assert up.status_code == 200 and "frightening" in up.json()["answer"]

@@ -15,19 +15,20 @@ def _top(assistant: Assistant, query: str, article: str | None = SEED_ID) -> str
     return hits[0].passage.text
 
 
-@pytest.mark.parametrize(
-    ("query", "expected"),
-    [
-        ("Orban", "Viktor Orban"),
-        ("Nauseda", "Gitanas Nauseda"),
-        ("What did Orban say?", "frightening"),
-        ("What is Pyongyang readying?", "readying 10,000 soldiers"),
-        ("How is Pyongyang helping Moscow?", "helping Russia with weapons"),
-        ("expected weather season for Kiev", "hard winter"),
-        ("Which countries did Rutte accuse?", "security spoilers"),
-        ("membership on hold", "irreversible path to membership"),
-    ],
-)
+#: (query, text of the passage that must come first); also run against a Chroma server
+NAMES_AND_PARAPHRASES = [
+    ("Orban", "Viktor Orban"),
+    ("Nauseda", "Gitanas Nauseda"),
+    ("What did Orban say?", "frightening"),
+    ("What is Pyongyang readying?", "readying 10,000 soldiers"),
+    ("How is Pyongyang helping Moscow?", "helping Russia with weapons"),
+    ("expected weather season for Kiev", "hard winter"),
+    ("Which countries did Rutte accuse?", "security spoilers"),
+    ("membership on hold", "irreversible path to membership"),
+]
+
+
+@pytest.mark.parametrize(("query", "expected"), NAMES_AND_PARAPHRASES)
 def test_names_and_paraphrases_find_their_passage(
     assistant: Assistant, query: str, expected: str
 ) -> None:
