@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,3 +90,13 @@ def clean_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     """Run in an empty folder so no .env or index of the repo is picked up."""
     monkeypatch.chdir(tmp_path)
     yield tmp_path
+
+
+_SESSION_START = time.time()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    """Say where the widget's browser tests left their screenshots."""
+    shots = ROOT / "test-artifacts" / "widget"
+    if any(p.stat().st_mtime >= _SESSION_START for p in shots.glob("*.png")):
+        terminalreporter.write_line(f"widget screenshots: {shots}")

@@ -117,12 +117,10 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture(scope="module")
-def shots(request: pytest.FixtureRequest) -> Iterator[Path]:
+def shots() -> Path:
+    """Where screenshots go; the run's summary prints the folder (see conftest)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    yield SHOTS
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"widget screenshots: {SHOTS}")
+    return SHOTS
 
 
 def test_ask_cite_and_highlight(browser, sites, shots: Path) -> None:  # type: ignore[no-untyped-def]
