@@ -380,7 +380,9 @@ def refusal_reason(
         missing = [who]  # "What did the state governor say?" when the article has no governor
     if missing:
         return Refusal("unknown_names", tuple(dict.fromkeys(missing)))
-    if who and not is_quoted(who, lexical.scope(article_id)):
+    # across the whole archive, the articles the question was matched to stand for it
+    scopes = [article_id] if article_id else sorted({c.passage.article_id for c in candidates})
+    if who and not is_quoted(who, [p for a in scopes for p in lexical.scope(a)]):
         return Refusal("not_quoted", (who,))
     best = candidates[0] if candidates else None
     if best is None or best.score < MIN_SCORE:

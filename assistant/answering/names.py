@@ -8,7 +8,9 @@ does not start the question (or a sentence in it), which is how English marks na
 
 from __future__ import annotations
 
+import bisect
 import re
+from functools import lru_cache
 
 from assistant.aliases import METONYMS
 from assistant.text import STOPWORDS, normalize, stem, words
@@ -55,15 +57,27 @@ def _known_word(word: str, vocab: frozenset[str]) -> bool:
     if any(alias in vocab for alias in METONYMS.get(normalize(word).replace("'s", ""), ())):
         return True
     # "Zelenskyy" for "Zelensky", "Hungary" for "Hungarian": one is a prefix of the other
-    for form in forms:
-        if len(form) < 4:
-            continue
-        for known in vocab:
-            if len(known) >= 4 and abs(len(known) - len(form)) <= 4:
-                shorter, longer = sorted((form, known), key=len)
-                if longer.startswith(shorter):
-                    return True
+    return any(_prefix_known(form, vocab) for form in forms if len(form) >= 4)
+
+
+def _prefix_known(form: str, vocab: frozenset[str]) -> bool:
+    # a known word that ``form`` starts with, at most 4 letters shorter ...
+    if any(form[:cut] in vocab for cut in range(max(4, len(form) - 4), len(form))):
+        return True
+    # ... or one that starts with ``form``, at most 4 letters longer: a sorted list finds
+    # those in log time, where a scan of a whole archive's words would cost milliseconds
+    ordered = _sorted(vocab)
+    at = bisect.bisect_left(ordered, form)
+    while at < len(ordered) and ordered[at].startswith(form):
+        if len(ordered[at]) - len(form) <= 4:
+            return True
+        at += 1
     return False
+
+
+@lru_cache(maxsize=8)
+def _sorted(vocab: frozenset[str]) -> list[str]:
+    return sorted(vocab)
 
 
 def is_known(name: str, vocabulary: frozenset[str]) -> bool:
