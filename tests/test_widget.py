@@ -138,6 +138,7 @@ def test_ask_cite_and_highlight(browser, sites, shots: Path) -> None:  # type: i
     cite = frame.locator("button.cite").first
     cite.wait_for(timeout=20_000)
     assert "frightening" in frame.locator(".msg.bot").last.inner_text()
+    assert frame.locator("#title").inner_text() == "Ask about this story"  # data-title
     page.screenshot(path=str(shots / "2-open-with-answer.png"))
 
     cite.click()

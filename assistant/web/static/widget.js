@@ -53,6 +53,7 @@
     var src = new URL("/widget", origin);
     src.searchParams.set("article", article);
     src.searchParams.set("host", window.location.origin);
+    src.searchParams.set("title", title);
     frame.src = src.toString();
     document.body.appendChild(frame);
     return frame;
