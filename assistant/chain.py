@@ -244,7 +244,9 @@ class Assistant:
                 abstained=True,
                 passages=passages,
             )
-        links = {a.id: (a.title, a.url) for a in self.catalog.values()}
+        # only the cited articles: the catalog may hold thousands
+        cited = {c.passage.article_id for c in chosen.values()} & set(self.catalog)
+        links = {a: (self.catalog[a].title, self.catalog[a].url) for a in cited}
         text, citations = extractive.cite(sorted(chosen.values(), key=extractive.position), links)
         return Answer(
             question=request.question,

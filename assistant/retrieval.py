@@ -62,9 +62,6 @@ class LexicalIndex:
         self._df: dict[str | None, tuple[int, Counter[str]]] = {}
         self._vocab: dict[str | None, frozenset[str]] = {}
 
-    def articles(self) -> set[str]:
-        return {key for key in self._by_article if key is not None}
-
     def scope(self, article_id: str | None) -> list[Passage]:
         return self._by_article.get(article_id, [])
 

@@ -27,11 +27,7 @@ from assistant.schemas import Answer, Turn
 from assistant.web.api import describe_validation, status_of
 from assistant.web.limits import Rate, RateLimiter, max_body, parse_rate, retry_after
 from assistant.web.server import create_app, parse_origins
-
-try:
-    from tests.conftest import FIXTURES, SEED_FILE, SEED_ID, seed_articles
-except ModuleNotFoundError:  # the checkout root is not on sys.path; tests/ itself is
-    from conftest import FIXTURES, SEED_FILE, SEED_ID, seed_articles  # type: ignore[no-redef]
+from tests.conftest import FIXTURES, SEED_FILE, SEED_ID, seed_articles
 
 SEED_BODY = read_article(SEED_FILE).body
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'

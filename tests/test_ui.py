@@ -31,11 +31,7 @@ from assistant.web.ui import (
     text_fragment,
     web_url,
 )
-
-try:
-    from tests.conftest import ROOT, SEED_FILE, SEED_ID, seed_articles
-except ModuleNotFoundError:  # the checkout root is not on sys.path; tests/ itself is
-    from conftest import ROOT, SEED_FILE, SEED_ID, seed_articles  # type: ignore[no-redef]
+from tests.conftest import ROOT, SEED_FILE, SEED_ID, seed_articles
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 SEED_BODY = read_article(SEED_FILE).body

@@ -15,7 +15,6 @@ from assistant.evaluation.metrics import percentile
 
 BAR = "#4a6fa5"
 BAR_HIGHLIGHT = "#23395d"
-MUTED = "#8a8f98"
 INK = "#1d2430"
 GRID = "#e3e6ea"
 
