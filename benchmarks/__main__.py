@@ -1,0 +1,203 @@
+"""Run the benchmarks: ``python -m benchmarks run [--quick] [--only NAME ...] [--articles N]``.
+
+Each benchmark prints its tables and writes ``benchmarks/results/<name>.json`` (with
+the machine, the versions and the settings used); a summary of every aim, measured
+value and met / not met closes the run. ``--quick`` is the short version CI runs.
+
+benchmarks:
+  latency    warm Assistant.ask against the onnxruntime floor, sentence-transformers and
+             the LangChain tutorial pipeline's similarity search (seed article)
+  embedding  query embedding, cold start and ingestion (benchmarks/embedding.py)
+  scale      a synthetic archive (1,000 articles quick, 10,000 full): index time, store
+             size, memory, query latency scoped and across all, fixture quality kept,
+             embedded Chroma and a `chroma run` server
+  load       the web app under concurrent clients on 127.0.0.1: throughput, latency,
+             errors, intended 429s, server peak memory
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+#: in running order; embedding is skipped while benchmarks/embedding.py does not exist
+NAMES = ("latency", "embedding", "scale", "load")
+
+
+def _environment() -> None:
+    # nothing may be downloaded at run time; set before any model library is imported
+    for key, value in (
+        ("HF_HUB_OFFLINE", "1"),
+        ("TRANSFORMERS_OFFLINE", "1"),
+        ("GRADIO_ANALYTICS_ENABLED", "False"),
+        ("TOKENIZERS_PARALLELISM", "false"),
+    ):
+        os.environ.setdefault(key, value)
+
+
+def available(name: str) -> bool:
+    """Whether the benchmark's module is there (embedding is written by another change)."""
+    return importlib.util.find_spec(f"benchmarks.{name}") is not None
+
+
+def run_embedding(quick: bool, articles: int | None) -> dict[str, Any]:
+    """benchmarks/embedding.py's measures, through its ``run`` when it has one."""
+    module = importlib.import_module("benchmarks.embedding")
+    if hasattr(module, "run"):
+        return dict(module.run(quick))
+    result: dict[str, Any] = {
+        "query_embedding": module.measure_query_embedding(20 if quick else 100),
+        "cold_start": module.measure_cold_start(),
+        "ingestion": module.measure_ingestion(articles or (20 if quick else 200)),
+    }
+    result.setdefault("aims", [])
+    result["tables"] = [flat_table("Embedding", result)]
+    return result
+
+
+def runner(name: str) -> Callable[[bool, int | None], dict[str, Any]]:
+    """The function that runs benchmark ``name`` as ``(quick, articles) -> result``."""
+    if name == "embedding":
+        return run_embedding
+    module = importlib.import_module(f"benchmarks.{name}")
+    if name == "scale":
+        return lambda quick, articles: dict(module.run(quick, articles=articles))
+    return lambda quick, articles: dict(module.run(quick))
+
+
+def flat_table(title: str, result: dict[str, Any]) -> dict[str, Any]:
+    """A two-column table of every number in ``result`` (for results without their own)."""
+    rows: list[list[Any]] = []
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if key not in ("tables", "aims"):
+                    walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            rows.append([prefix, f"{value:g}"])
+
+    walk("", result)
+    return {"title": title, "columns": ["figure", "value"], "rows": rows}
+
+
+def print_tables(result: dict[str, Any]) -> None:
+    """Each of the result's tables, with rich."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=None if sys.stdout.isatty() else 140)
+    for spec in result.get("tables", []):
+        table = Table(title=spec["title"], title_justify="left")
+        for i, column in enumerate(spec["columns"]):
+            table.add_column(column, justify="left" if i == 0 else "right")
+        for row in spec["rows"]:
+            table.add_row(*(str(cell) for cell in row))
+        console.print(table)
+
+
+def print_summary(aims: list[tuple[str, dict[str, Any]]], outcome: dict[str, str]) -> None:
+    """Every benchmark's outcome, then every aim with its measured value, met or not."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=None if sys.stdout.isatty() else 140)
+    table = Table(title="Summary", title_justify="left")
+    for column in ("benchmark", "aim", "target", "measured", "met"):
+        table.add_column(column)
+    for name, status in outcome.items():
+        if not status.startswith("ok"):
+            table.add_row(name, status, "", "", "")
+    for name, item in aims:
+        met = {True: "met", False: "NOT met", None: "not measured"}[item["met"]]
+        measured = "—" if item["measured"] is None else f"{item['measured']:g}"
+        table.add_row(name, item["aim"], item["target"], measured, met)
+    console.print(table)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the selected benchmarks; exit 1 when one of them failed to run."""
+    from benchmarks.stats import progress, write_result
+
+    selected = list(args.only or NAMES)
+    unknown = [n for n in selected if n not in NAMES]
+    if unknown:
+        print(f"error: unknown benchmark {', '.join(unknown)}; choose from {', '.join(NAMES)}")
+        return 2
+    aims: list[tuple[str, dict[str, Any]]] = []
+    outcome: dict[str, str] = {}
+    for name in selected:
+        if not available(name):
+            outcome[name] = f"skipped: benchmarks/{name}.py is not there"
+            progress(outcome[name])
+            continue
+        progress(f"{name}: {'quick' if args.quick else 'full'} run")
+        started = time.perf_counter()
+        try:
+            result = runner(name)(args.quick, args.articles)
+        except Exception:  # noqa: BLE001 - one broken benchmark must not lose the others' numbers
+            traceback.print_exc()
+            outcome[name] = "FAILED (traceback above)"
+            continue
+        seconds = time.perf_counter() - started
+        result["quick"] = args.quick
+        result["duration_s"] = round(seconds, 1)
+        path = write_result(name, result, args.out)
+        print_tables(result)
+        progress(f"{name}: {seconds:.0f} s, wrote {path}")
+        outcome[name] = f"ok ({seconds:.0f} s)"
+        aims.extend((name, item) for item in result.get("aims", []))
+    print_summary(aims, outcome)
+    return 1 if any(s.startswith("FAILED") for s in outcome.values()) else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """``python -m benchmarks``'s arguments."""
+    from benchmarks.stats import RESULTS_DIR
+
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=(__doc__ or "").splitlines()[0],
+        epilog=(__doc__ or "").split("\n\n", 2)[-1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = commands.add_parser("run", help="run the benchmarks")
+    run.add_argument("--quick", action="store_true", help="the short version (CI)")
+    run.add_argument(
+        "--only", nargs="+", metavar="NAME", choices=NAMES, help=f"run only these: {NAMES}"
+    )
+    run.add_argument(
+        "--articles",
+        type=int,
+        metavar="N",
+        help="synthetic articles for the scale benchmark (default 1,000 quick, 10,000 full)",
+    )
+    run.add_argument(
+        "--out",
+        type=Path,
+        default=RESULTS_DIR,
+        metavar="DIR",
+        help="where the JSON results go (default benchmarks/results)",
+    )
+    run.set_defaults(handler=cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m benchmarks``."""
+    _environment()
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
