@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -13,22 +14,28 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import ValidationError
 
 from assistant import prompts
-from assistant.answering import extractive
+from assistant.answering import extractive, generative, verify
 from assistant.articles import article_files, load_articles, write_article
 from assistant.errors import (
     ArticleError,
     IndexNotBuiltError,
+    LLMError,
     QuestionError,
     UnknownArticleError,
 )
+from assistant.llm import build_chat_model
 from assistant.retrieval import Hit, HybridRetriever, LexicalIndex, contextualize
 from assistant.schemas import Answer, Article, Passage, Turn
 from assistant.text import strip_control
 
 if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
     from assistant.config import Settings
     from assistant.embeddings import LocalEmbeddings
     from assistant.store import ArticleInfo, IndexReport, Store
+
+logger = logging.getLogger(__name__)
 
 #: earlier turns kept for follow-ups; older ones no longer help find "he" or "that"
 MAX_HISTORY_TURNS = 6
@@ -57,6 +64,27 @@ class Retrieved:
     #: query includes the previous question but whose answer must fit the new one
     question_vector: np.ndarray
     hits: list[Hit]
+    #: the question as the language model rewrote it to stand alone (follow-ups only)
+    standalone: str | None = None
+    #: why the language model failed while rewriting; the answer then skips it
+    llm_failure: str | None = None
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A piece of the answer as the language model writes it (a draft, not yet checked)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Final:
+    """The finished answer with its citations: the last event of ``Assistant.stream``."""
+
+    answer: Answer
+
+
+StreamEvent = Delta | Final
 
 
 def clean_question(question: object, max_chars: int) -> str:
@@ -95,8 +123,16 @@ def clean_history(
 class Assistant:
     """Answers questions about the indexed articles; every front end calls ``ask``."""
 
-    def __init__(self, settings: Settings, embeddings: LocalEmbeddings, store: Store) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embeddings: LocalEmbeddings,
+        store: Store,
+        llm: BaseChatModel | None = None,
+    ) -> None:
         self.settings = settings
+        #: the language model answering (``ASSISTANT_LLM``); ``None``: the extractive answerer
+        self.llm = llm if llm is not None else build_chat_model(settings)
         self.embeddings = embeddings
         self.store = store
         self.catalog: dict[str, ArticleInfo] = {}
@@ -144,8 +180,19 @@ class Assistant:
 
     def refresh(self) -> None:
         """Reload passages and the article list from the store (after it changed)."""
-        self.catalog = self.store.catalog()
-        self.lexical = LexicalIndex(self.store.passages())
+        catalog = self.store.catalog()
+        self._use(catalog, self.lexical.rebuilt(self.store.passages()))
+
+    def _reload_article(self, article_id: str) -> None:
+        """Reload one article after it was added, replaced or removed; a large archive's
+        other articles are not read again."""
+        catalog = {k: v for k, v in self.catalog.items() if k != article_id}
+        catalog.update(self.store.catalog(article_id))
+        self._use(catalog, self.lexical.updated(article_id, self.store.passages(article_id)))
+
+    def _use(self, catalog: dict[str, ArticleInfo], lexical: LexicalIndex) -> None:
+        self.catalog = catalog
+        self.lexical = lexical
         self.retriever = HybridRetriever(
             store=self.store,
             embeddings=self.embeddings,
@@ -164,7 +211,7 @@ class Assistant:
         with self._writing:
             write_article(self.settings.articles_dir, article)
             self.store.put(article)
-            self.refresh()
+            self._reload_article(article.id)
             return self.catalog[article.id]
 
     def remove_article(self, article_id: str) -> None:
@@ -175,7 +222,7 @@ class Assistant:
             for path in article_files(self.settings.articles_dir, article_id):
                 path.unlink()
             self.store.delete(article_id)
-            self.refresh()
+            self._reload_article(article_id)
 
     def refresh_if_shared(self) -> None:
         """With a Chroma server, pick up other processes' changes (at most every few seconds)."""
@@ -200,17 +247,100 @@ class Assistant:
 
     def _build_chain(self) -> Runnable[Request, Answer]:
         retrieve = RunnableLambda(self._retrieve).with_config(run_name="retrieve")
-        answer = RunnableLambda(self._answer_extractive).with_config(run_name="answer_extractive")
+        if self.llm is None:
+            answer = RunnableLambda(self._answer_extractive).with_config(
+                run_name="answer_extractive"
+            )
+        else:
+            answer = RunnableLambda(self._answer_generative).with_config(
+                run_name="answer_generative"
+            )
         return retrieve | answer
 
     def _retrieve(self, request: Request) -> Retrieved:
-        query = contextualize(request.question, request.history)
+        standalone, failure = self._standalone(request)
+        query = standalone or contextualize(request.question, request.history)
         if query == request.question:
             vector = question_vector = self.embeddings.query_vector(query)
         else:
             vector, question_vector = self.embeddings.encode([query, request.question])
         hits = self.retriever.scoped(request.article).search(query, vector)
-        return Retrieved(request, query, vector, question_vector, hits)
+        return Retrieved(request, query, vector, question_vector, hits, standalone, failure)
+
+    def _standalone(self, request: Request) -> tuple[str | None, str | None]:
+        """A follow-up rewritten by the language model, and why that failed (if it did)."""
+        if self.llm is None or not request.history:
+            return None, None
+        try:
+            return generative.rewrite(self.llm, request.question, request.history), None
+        except LLMError as exc:
+            logger.warning("the language model could not rewrite a follow-up: %s", exc)
+            return None, str(exc)
+
+    def _answer_generative(self, state: Retrieved) -> Answer:
+        """The language model's answer, checked against its citations; else the extractive one."""
+        if self.llm is None or state.llm_failure or not state.hits:
+            # no model, a model already found failing, or nothing to answer from
+            return self._fallback(state, state.llm_failure)
+        question = state.standalone or state.request.question
+        try:
+            draft = generative.generate(self.llm, question, [h.passage for h in state.hits])
+            return self._verified(state, draft)
+        except LLMError as exc:
+            return self._fallback(state, str(exc))
+
+    def _verified(self, state: Retrieved, draft: str) -> Answer:
+        """The answer from a model's draft: verified, cited; ``LLMError`` when none survives."""
+        from assistant.store import sentence_id
+
+        request = state.request
+        retrieved = extractive.retrieved(state.hits)
+        if generative.is_abstention(draft):
+            text = self._refusal_text(extractive.Refusal("no_match"), request.article)
+            return Answer(
+                question=request.question,
+                answer=text,
+                abstained=True,
+                mode="generative",
+                passages=retrieved,
+            )
+        passages = [h.passage for h in state.hits]
+        stored = self.store.sentence_vectors(passages)
+        vectors = {
+            (p.passage_id, j): stored[sentence_id(p.passage_id, j)]
+            for p in passages
+            for j in range(len(p.sentences))
+            if sentence_id(p.passage_id, j) in stored
+        }
+        cited = {p.article_id for p in passages} & set(self.catalog)
+        links = {a: (self.catalog[a].title, self.catalog[a].url) for a in cited}
+        result = verify.verify(draft, passages, vectors, self.embeddings.encode, links)
+        if not result.citations:
+            raise LLMError(
+                "the language model's answer was not supported by the article"
+                if result.checks
+                else "the language model returned no usable answer"
+            )
+        if result.removed:
+            logger.info("removed %d unsupported sentence(s)", len(result.removed))
+        return Answer(
+            question=request.question,
+            answer=result.text,
+            abstained=False,
+            mode="generative",
+            citations=list(result.citations),
+            passages=retrieved,
+            supported_sentence_rate=result.supported_sentence_rate,
+            removed_sentences=result.removed,
+        )
+
+    def _fallback(self, state: Retrieved, reason: str | None) -> Answer:
+        """The extractive answer, marked as standing in for the model's (when it failed)."""
+        answer = self._answer_extractive(state)
+        if reason is None:
+            return answer
+        logger.warning("answering extractively: %s", reason)
+        return answer.model_copy(update={"mode": "extractive-fallback", "fallback_reason": reason})
 
     def _answer_extractive(self, state: Retrieved) -> Answer:
         request = state.request
@@ -294,3 +424,38 @@ class Assistant:
         answer = self.chain.invoke(self.check(question, history, article))
         answer.latency_ms = round((time.perf_counter() - started) * 1000, 2)
         return answer
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[Turn | dict[str, Any]] | None = None,
+        article: str | None = None,
+    ) -> Iterator[StreamEvent]:
+        """Answer like ``ask``, as events: the model's draft in ``Delta``s, then a ``Final``.
+
+        The question is checked and the passages retrieved before this returns, so the
+        errors a caller reports (a bad question, a store that went away) are raised here,
+        not by the iterator. The iterator never raises for the model: a failing model ends
+        in the extractive answer, as ``ask`` does. The extractive answerer sends no deltas.
+        """
+        started = time.perf_counter()
+        self.refresh_if_shared()
+        state = self._retrieve(self.check(question, history, article))
+        return self._stream_answer(state, started)
+
+    def _stream_answer(self, state: Retrieved, started: float) -> Iterator[StreamEvent]:
+        if self.llm is None:
+            answer = self._answer_extractive(state)
+        elif state.llm_failure or not state.hits:
+            answer = self._answer_generative(state)
+        else:
+            question = state.standalone or state.request.question
+            draft = generative.DraftStream(self.llm, question, [h.passage for h in state.hits])
+            try:
+                for piece in draft:
+                    yield Delta(piece)
+                answer = self._verified(state, generative.check_draft(draft.text))
+            except LLMError as exc:
+                answer = self._fallback(state, str(exc))
+        answer.latency_ms = round((time.perf_counter() - started) * 1000, 2)
+        yield Final(answer)

@@ -15,6 +15,12 @@ TEMPLATES: dict[str, frozenset[str]] = {
     "refusal_no_match": frozenset({"covers"}),
     "refusal_unknown_names": frozenset({"names", "covers"}),
     "refusal_not_quoted": frozenset({"names", "covers"}),
+    # the language model answerer (answering/generative.py): rules in the system message,
+    # the passages and the question only as data in the user message
+    "answer_system": frozenset(),
+    "answer_user": frozenset({"passages", "question"}),
+    "rewrite_system": frozenset(),
+    "rewrite_user": frozenset({"history", "question"}),
 }
 
 

@@ -92,7 +92,15 @@ class Answer(BaseModel):
     question: str
     answer: str
     abstained: bool
+    #: "extractive" (the default answerer), "generative" (a language model's answer, checked
+    #: sentence by sentence) or "extractive-fallback" (the model failed; quoted instead)
     mode: str = "extractive"
     citations: list[Citation] = Field(default_factory=list)
     passages: list[RetrievedPassage] = Field(default_factory=list)
     latency_ms: float = 0.0
+    #: why a language model's answer was replaced by the extractive one ("extractive-fallback")
+    fallback_reason: str | None = None
+    #: generative answers: share of the model's sentences that what they cite supports
+    supported_sentence_rate: float | None = None
+    #: generative answers: the model's sentences that were removed as unsupported
+    removed_sentences: list[str] = Field(default_factory=list)

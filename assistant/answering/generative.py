@@ -1,0 +1,153 @@
+"""The language model answerer: numbered passages and the question in, a draft with ``[n]``
+markers out (checked afterwards by ``verify.py``), whole or streamed.
+
+The rules (answer only from the passages, cite every sentence, say ``NO_ANSWER`` when
+they do not answer) sit in the system message; the passages and the reader's question
+sit in the user message inside delimited data tags, which the system message says are
+never instructions. A question cannot close those tags early: tag-like text that
+matches them is removed from the data before it is filled in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import Runnable
+
+from assistant import prompts
+from assistant.errors import LLMError
+from assistant.llm import describe_failure
+from assistant.schemas import Passage, Turn
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+#: what the model says when the passages do not answer (the answer prompt asks for it)
+NO_ANSWER = "NO_ANSWER"
+#: the data tags of the prompts; text in the data that looks like one of them is removed
+_DATA_TAG = re.compile(r"</?\s*(passages|question|conversation)\b[^>]*>", re.IGNORECASE)
+#: a rewritten question longer than this is not a question (the model ran on)
+MAX_REWRITE_FACTOR = 4
+
+
+def as_data(text: str) -> str:
+    """``text`` safe to place between the prompts' data tags (cannot close them)."""
+    return _DATA_TAG.sub(" ", text).strip()
+
+
+def format_passages(passages: Sequence[Passage]) -> str:
+    """The passages as the prompt numbers them: ``[1] (Title) text``, one per paragraph."""
+    return "\n\n".join(
+        f"[{n}] ({as_data(p.article_title)}) {as_data(p.text)}"
+        for n, p in enumerate(passages, start=1)
+    )
+
+
+def answer_prompt() -> ChatPromptTemplate:
+    """The answer prompt from ``prompts/answer_system.txt`` and ``prompts/answer_user.txt``."""
+    return ChatPromptTemplate.from_messages(
+        [
+            ("system", prompts.load_template("answer_system")),
+            ("human", prompts.load_template("answer_user")),
+        ]
+    )
+
+
+def rewrite_prompt() -> ChatPromptTemplate:
+    """The follow-up rewriting prompt from ``prompts/rewrite_*.txt``."""
+    return ChatPromptTemplate.from_messages(
+        [
+            ("system", prompts.load_template("rewrite_system")),
+            ("human", prompts.load_template("rewrite_user")),
+        ]
+    )
+
+
+def answer_chain(model: BaseChatModel) -> Runnable[dict[str, str], str]:
+    """prompt → model → text: the generative half of the retrieval chain."""
+    return (answer_prompt() | model | StrOutputParser()).with_config(run_name="answer_generative")
+
+
+def answer_inputs(question: str, passages: Sequence[Passage]) -> dict[str, str]:
+    """The answer prompt's variables."""
+    return {"passages": format_passages(passages), "question": as_data(question)}
+
+
+def generate(model: BaseChatModel, question: str, passages: Sequence[Passage]) -> str:
+    """The model's draft answer; ``LLMError`` (with a reason for a reader) when it fails."""
+    try:
+        text = answer_chain(model).invoke(answer_inputs(question, passages))
+    except Exception as exc:  # each provider raises its own types; all mean "no answer"
+        raise LLMError(describe_failure(exc)) from exc
+    return check_draft(text)
+
+
+class DraftStream:
+    """The draft in pieces as the model writes it; ``text`` holds all of it afterwards.
+
+    Iterating raises ``LLMError`` when the model fails. Text that may still turn out to
+    be ``NO_ANSWER`` is held back, so a reader never sees the token flash up before the
+    refusal replaces it.
+    """
+
+    def __init__(self, model: BaseChatModel, question: str, passages: Sequence[Passage]) -> None:
+        self._chain = answer_chain(model)
+        self._inputs = answer_inputs(question, passages)
+        #: everything the model wrote so far
+        self.text = ""
+
+    def __iter__(self) -> Iterator[str]:
+        state = "deciding"  # then "open" (pieces pass through) or "refused" (all held)
+        try:
+            for piece in self._chain.stream(self._inputs):
+                self.text += piece
+                if state == "open":
+                    yield piece
+                elif state == "deciding":
+                    start = self.text.lstrip()
+                    if start.startswith(NO_ANSWER):
+                        state = "refused"
+                    elif not NO_ANSWER.startswith(start):
+                        state = "open"
+                        yield self.text
+        except Exception as exc:  # each provider raises its own types; all mean "no answer"
+            raise LLMError(describe_failure(exc)) from exc
+        if state == "deciding" and self.text.strip():
+            yield self.text
+
+
+def check_draft(text: object) -> str:
+    """The draft as text; ``LLMError`` when there is nothing usable in it."""
+    if not isinstance(text, str) or not text.strip():
+        raise LLMError("the language model returned an empty answer")
+    return text.strip()
+
+
+def is_abstention(text: str) -> bool:
+    """Whether the draft says the passages do not answer (``NO_ANSWER``)."""
+    return text.strip().strip(".\"'` ").upper().startswith(NO_ANSWER)
+
+
+def format_history(history: Sequence[Turn]) -> str:
+    """Earlier turns as the rewrite prompt shows them: ``Reader: ...`` / ``Assistant: ...``."""
+    who = {"user": "Reader", "assistant": "Assistant"}
+    return "\n".join(f"{who[t.role]}: {as_data(' '.join(t.content.split()))}" for t in history)
+
+
+def rewrite(model: BaseChatModel, question: str, history: Sequence[Turn]) -> str | None:
+    """A follow-up question rewritten to stand alone: ``None`` when the reply is not a
+    question, ``LLMError`` when the model fails."""
+    chain = (rewrite_prompt() | model | StrOutputParser()).with_config(run_name="rewrite")
+    try:
+        text = chain.invoke({"history": format_history(history), "question": as_data(question)})
+    except Exception as exc:
+        raise LLMError(describe_failure(exc)) from exc
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    standalone = as_data(lines[0].strip("\"'“” ")) if lines else ""
+    if not standalone or len(standalone) > MAX_REWRITE_FACTOR * len(question) + 200:
+        return None
+    return standalone
