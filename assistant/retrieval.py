@@ -1,13 +1,11 @@
-"""The retriever: dense similarity (Chroma) fused with BM25, scoped by article.
+"""The retriever: dense similarity (Chroma) fused with BM25 (``lexical.py``), scoped by article.
 
 It is aware of the conversation: a follow-up question is searched with the one before.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -19,12 +17,11 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from assistant.aliases import expand
+from assistant.lexical import LexicalIndex
 from assistant.schemas import Passage, Turn
 from assistant.text import terms, words
 
 if TYPE_CHECKING:
-    from rank_bm25 import BM25Okapi
-
     from assistant.embeddings import LocalEmbeddings
     from assistant.store import Store
 
@@ -48,66 +45,6 @@ class Hit:
     score: float
     dense: float
     lexical: float
-
-
-class LexicalIndex:
-    """BM25 over passages, one index for all and one per article (built on first use)."""
-
-    def __init__(self, passages: Sequence[Passage]) -> None:
-        self.passages = {p.passage_id: p for p in passages}
-        self._by_article: dict[str | None, list[Passage]] = {None: list(passages)}
-        for p in passages:
-            self._by_article.setdefault(p.article_id, []).append(p)
-        self._bm25: dict[str | None, BM25Okapi] = {}
-        self._df: dict[str | None, tuple[int, Counter[str]]] = {}
-        self._vocab: dict[str | None, frozenset[str]] = {}
-
-    def scope(self, article_id: str | None) -> list[Passage]:
-        return self._by_article.get(article_id, [])
-
-    def _index(self, article_id: str | None) -> BM25Okapi:
-        if article_id not in self._bm25:
-            from rank_bm25 import BM25Okapi
-
-            corpus = [terms(p.text) or ["\x00"] for p in self.scope(article_id)]
-            self._bm25[article_id] = BM25Okapi(corpus or [["\x00"]])
-        return self._bm25[article_id]
-
-    def scores(self, query_terms: Sequence[str], article_id: str | None) -> dict[str, float]:
-        """BM25 of each passage in scope, divided by the best one (so 0..1)."""
-        passages = self.scope(article_id)
-        if not passages or not query_terms:
-            return {}
-        raw = self._index(article_id).get_scores(list(query_terms))
-        top = float(np.max(raw)) if len(raw) else 0.0
-        if top <= 0:
-            return {p.passage_id: 0.0 for p in passages}
-        return {p.passage_id: max(0.0, float(s)) / top for p, s in zip(passages, raw, strict=True)}
-
-    def idf(self, term: str, article_id: str | None) -> float:
-        """Smoothed inverse document frequency of a stemmed term in the scope's passages.
-
-        A term the scope never uses gets the highest weight: a question about something
-        the article does not mention should find no sentence that covers it.
-        """
-        if article_id not in self._df:
-            scope = self.scope(article_id)
-            self._df[article_id] = (
-                len(scope),
-                Counter(t for p in scope for t in set(terms(p.text))),
-            )
-        n, df = self._df[article_id]
-        return math.log(1.0 + (n - df[term] + 0.5) / (df[term] + 0.5))
-
-    def vocabulary(self, article_id: str | None) -> frozenset[str]:
-        """Every word (lower case) and stemmed term used in the scope, for name look-ups."""
-        if article_id not in self._vocab:
-            found: set[str] = set()
-            for p in self.scope(article_id):
-                found.update(words(p.text))
-                found.update(terms(p.text))
-            self._vocab[article_id] = frozenset(found)
-        return self._vocab[article_id]
 
 
 def is_follow_up(question: str) -> bool:

@@ -122,9 +122,12 @@ class Store:
     def count(self) -> int:
         return self._call("counting passages", lambda: self._passages._collection.count())
 
-    def catalog(self) -> dict[str, ArticleInfo]:
-        """Every indexed article, by id."""
-        records = self._call("listing articles", lambda: self._passages.get(include=["metadatas"]))
+    def catalog(self, article_id: str | None = None) -> dict[str, ArticleInfo]:
+        """Every indexed article by id, or only ``article_id`` (empty when it is not indexed)."""
+        where: Any = {"article_id": article_id} if article_id else None
+        records = self._call(
+            "listing articles", lambda: self._passages.get(where=where, include=["metadatas"])
+        )
         found: dict[str, ArticleInfo] = {}
         counts: dict[str, int] = {}
         for meta in records["metadatas"]:
