@@ -104,6 +104,8 @@ def parse_line(text: str, source: str, line: int) -> Case:
         raise FixtureError(
             f"{source}:{line}: not valid JSON ({exc.msg}, column {exc.colno})"
         ) from None
+    except RecursionError:  # json.loads recurses once per "[" or "{"
+        raise FixtureError(f"{source}:{line}: JSON nested too deeply to be a case") from None
     if not isinstance(data, dict):
         raise FixtureError(f"{source}:{line}: a case must be a JSON object")
     label = f" [{data['id']}]" if isinstance(data.get("id"), str) else ""
