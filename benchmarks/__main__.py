@@ -89,27 +89,34 @@ def flat_table(title: str, result: dict[str, Any]) -> dict[str, Any]:
     return {"title": title, "columns": ["figure", "value"], "rows": rows}
 
 
+def _console() -> Any:
+    from rich.console import Console
+
+    # in a CI log or a file, wide enough that no table wraps
+    return Console(width=None if sys.stdout.isatty() else 160)
+
+
 def print_tables(result: dict[str, Any]) -> None:
     """Each of the result's tables, with rich."""
-    from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    console = Console(width=None if sys.stdout.isatty() else 140)
+    console = _console()
     for spec in result.get("tables", []):
-        table = Table(title=spec["title"], title_justify="left")
+        # Text, not str: "[min–max]" in a cell is data, not rich markup
+        table = Table(title=Text(spec["title"]), title_justify="left")
         for i, column in enumerate(spec["columns"]):
-            table.add_column(column, justify="left" if i == 0 else "right")
+            table.add_column(Text(column), justify="left" if i == 0 else "right")
         for row in spec["rows"]:
-            table.add_row(*(str(cell) for cell in row))
+            table.add_row(*(Text(str(cell)) for cell in row))
         console.print(table)
 
 
 def print_summary(aims: list[tuple[str, dict[str, Any]]], outcome: dict[str, str]) -> None:
     """Every benchmark's outcome, then every aim with its measured value, met or not."""
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=None if sys.stdout.isatty() else 140)
+    console = _console()
     table = Table(title="Summary", title_justify="left")
     for column in ("benchmark", "aim", "target", "measured", "met"):
         table.add_column(column)

@@ -1,0 +1,329 @@
+"""The web app under concurrent clients: throughput, latency, errors and memory.
+
+The real app (``python -m assistant serve``) runs in its own process on 127.0.0.1 with
+a store of the seed article. Concurrent clients (16 x 50 questions in the full run,
+4 x 10 in the quick one) post the fixture questions to ``/api/ask``:
+
+1. with a rate limit high enough that the load is served, not refused: throughput,
+   p50/p95/p99, status counts; any non-200 is an error. Repeated, each repeat a figure.
+2. with the default limit (30/minute per client; every client here is 127.0.0.1, so
+   one bucket): the excess must come back as 429 and nothing else.
+
+Every run is bounded in requests and in time (``TIME_LIMIT_S``): whatever happens, the
+clients stop. The server's peak memory is read from /proc (VmHWM).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from benchmarks.latency import DEV, SEED_FILE, TEST, fixture_questions, shared_onnx_env
+from benchmarks.stats import aim, distribution, peak_rss_mb, progress, rss_mb, spread
+
+HOST = "127.0.0.1"  # the only target this benchmark ever talks to
+#: (clients, questions per client, repeats)
+SHAPE = {True: (4, 10, 2), False: (16, 50, 3)}
+#: default-limit run: enough questions to spend the 30-question burst and more
+LIMITED_SHAPE = {True: (4, 12), False: (8, 10)}
+TIME_LIMIT_S = {True: 60.0, False: 120.0}
+REQUEST_TIMEOUT_S = 30.0
+HIGH_LIMIT = "1000000/minute"
+DEFAULT_LIMIT = "30/minute"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def _env(root: Path, rate_limit: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env.update(
+        {
+            "ASSISTANT_ARTICLES_DIR": str(root / "articles"),
+            "ASSISTANT_CHROMA_DIR": str(root / "chroma"),
+            "ASSISTANT_FEEDBACK_FILE": str(root / "feedback.jsonl"),
+            "ASSISTANT_RATE_LIMIT": rate_limit,
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "GRADIO_ANALYTICS_ENABLED": "False",
+            **shared_onnx_env(),
+        }
+    )
+    return env
+
+
+def build_index(root: Path) -> None:
+    """``assistant index`` in its own process, so the server's peak memory is serving alone."""
+    subprocess.run(
+        [sys.executable, "-m", "assistant", "index"],
+        env=_env(root, DEFAULT_LIMIT),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        timeout=600,
+    )
+
+
+@contextmanager
+def web_app(root: Path, rate_limit: str) -> Iterator[tuple[str, subprocess.Popen[bytes], float]]:
+    """``assistant serve`` on a free port of 127.0.0.1; its URL, process and start-up time."""
+    import httpx
+
+    port = _free_port()
+    env = _env(root, rate_limit)
+    log = (root / f"server-{port}.log").open("wb")
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "serve", "--host", HOST, "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://{HOST}:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                tail = (root / f"server-{port}.log").read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"the web app did not start:\n{tail}")
+            time.sleep(0.3)
+        yield url, process, time.perf_counter() - started
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+async def _client(
+    url: str,
+    bodies: Sequence[dict[str, Any]],
+    deadline: float,
+    records: list[tuple[int | str, float]],
+) -> None:
+    import httpx
+
+    # one connection per client, as a browser tab would hold
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT_S, limits=limits) as client:
+        for body in bodies:
+            if time.monotonic() > deadline:
+                return
+            started = time.perf_counter()
+            try:
+                response = await client.post(f"{url}/api/ask", json=body)
+                status: int | str = response.status_code
+            except httpx.HTTPError as exc:
+                status = type(exc).__name__
+            records.append((status, (time.perf_counter() - started) * 1000))
+
+
+def load_run(
+    url: str,
+    cases: Sequence[dict[str, Any]],
+    clients: int,
+    per_client: int,
+    time_limit_s: float,
+) -> dict[str, Any]:
+    """``clients`` concurrent clients each posting ``per_client`` questions; what came back."""
+    records: list[tuple[int | str, float]] = []
+    bodies = [
+        [
+            {
+                "question": case["question"],
+                "history": case["history"],
+                **({"article": case["article"]} if case["article"] else {}),
+            }
+            for case in (cases[(c * per_client + j) % len(cases)] for j in range(per_client))
+        ]
+        for c in range(clients)
+    ]
+
+    async def everyone() -> None:
+        deadline = time.monotonic() + time_limit_s
+        tasks = [asyncio.create_task(_client(url, b, deadline, records)) for b in bodies]
+        # the hard bound: a hung request cannot hold the run past the limit (plus a timeout)
+        _, pending = await asyncio.wait(tasks, timeout=time_limit_s + REQUEST_TIMEOUT_S)
+        for task in pending:
+            task.cancel()
+
+    started = time.perf_counter()
+    asyncio.run(everyone())
+    wall_s = time.perf_counter() - started
+    statuses = Counter(str(status) for status, _ in records)
+    ok = [ms for status, ms in records if status == 200]
+    return {
+        "clients": clients,
+        "questions_per_client": per_client,
+        "planned": clients * per_client,
+        "sent": len(records),
+        "wall_s": round(wall_s, 2),
+        "throughput_rps": round(len(ok) / wall_s, 2) if wall_s else None,
+        "latency_ms_200": distribution(ok),
+        "statuses": dict(statuses),
+        "rate_limited_429": statuses.get("429", 0),
+        "not_sent": clients * per_client - len(records),
+    }
+
+
+def _warm(url: str, cases: Sequence[dict[str, Any]]) -> None:
+    import httpx
+
+    for case in cases[:5]:
+        httpx.post(f"{url}/api/ask", json={"question": case["question"]}, timeout=60)
+
+
+def run(quick: bool) -> dict[str, Any]:
+    """Both load runs against a fresh web app; the result for ``load.json``."""
+    clients, per_client, repeats = SHAPE[quick]
+    limited_clients, limited_per_client = LIMITED_SHAPE[quick]
+    time_limit = TIME_LIMIT_S[quick]
+    cases = fixture_questions((DEV, TEST))
+    result: dict[str, Any] = {
+        "settings": {
+            "target": f"{HOST}, /api/ask",
+            "clients": clients,
+            "questions_per_client": per_client,
+            "repeats": repeats,
+            "time_limit_s": time_limit,
+            "request_timeout_s": REQUEST_TIMEOUT_S,
+            "high_rate_limit": HIGH_LIMIT,
+            "default_rate_limit": DEFAULT_LIMIT,
+            "limited_clients": limited_clients,
+            "limited_questions_per_client": limited_per_client,
+            "questions": "tests/fixtures/north-korean-troops-{dev,test}.jsonl, in turn",
+            "client_process_cores_shared": True,
+        }
+    }
+    with tempfile.TemporaryDirectory(prefix="bench-load-", ignore_cleanup_errors=True) as tmp:
+        root = Path(tmp)
+        (root / "articles").mkdir()
+        shutil.copy(SEED_FILE, root / "articles" / SEED_FILE.name)
+
+        progress("load: indexing the seed article (assistant index)")
+        build_index(root)
+        progress(f"load: starting the web app (rate limit {HIGH_LIMIT})")
+        with web_app(root, HIGH_LIMIT) as (url, process, start_s):
+            progress(f"load: up in {start_s:.1f} s at {url}")
+            _warm(url, cases)
+            runs = []
+            for r in range(repeats):
+                progress(f"load: run {r + 1}/{repeats}: {clients} clients x {per_client}")
+                runs.append(load_run(url, cases, clients, per_client, time_limit))
+            result["served"] = {
+                "runs": runs,
+                "start_s": round(start_s, 2),
+                "server_peak_rss_mb": peak_rss_mb(process.pid),
+                "server_rss_mb_after": rss_mb(process.pid),
+                "throughput_rps": spread(r["throughput_rps"] for r in runs),
+                "p50_ms": spread(r["latency_ms_200"].get("p50") for r in runs),
+                "p95_ms": spread(r["latency_ms_200"].get("p95") for r in runs),
+                "p99_ms": spread(r["latency_ms_200"].get("p99") for r in runs),
+                "errors": sum(_errors(r, allow_429=False) for r in runs),
+            }
+
+        progress(f"load: restarting the web app with the default limit ({DEFAULT_LIMIT})")
+        with web_app(root, DEFAULT_LIMIT) as (url, process, start_s):
+            limited = load_run(url, cases, limited_clients, limited_per_client, time_limit)
+            limited["server_peak_rss_mb"] = peak_rss_mb(process.pid)
+            limited["errors"] = _errors(limited, allow_429=True)
+            result["rate_limited"] = limited
+    return summarise(result)
+
+
+def _errors(run_result: dict[str, Any], allow_429: bool) -> int:
+    """Responses that are neither 200 nor (when intended) 429, plus questions never sent."""
+    allowed = {"200", "429"} if allow_429 else {"200"}
+    bad = sum(n for status, n in run_result["statuses"].items() if status not in allowed)
+    return bad + run_result["not_sent"]
+
+
+def summarise(result: dict[str, Any]) -> dict[str, Any]:
+    """Aims and the table."""
+    served, limited = result["served"], result["rate_limited"]
+    result["aims"] = [
+        aim(
+            "no errors under concurrent load",
+            served["errors"],
+            "non-200 responses and unsent questions = 0",
+            served["errors"] == 0,
+        ),
+        aim(
+            "default rate limit: only intended 429s",
+            limited["errors"],
+            "429s > 0, every other response 200",
+            limited["errors"] == 0 and limited["rate_limited_429"] > 0,
+        ),
+    ]
+    first = served["runs"][0]
+    rows: list[list[Any]] = [
+        [
+            f"{first['clients']}x{first['questions_per_client']}, high limit, "
+            f"{len(served['runs'])} runs",
+            _fig(served["throughput_rps"]),
+            _fig(served["p50_ms"]),
+            _fig(served["p95_ms"]),
+            _fig(served["p99_ms"]),
+            _statuses([s for r in served["runs"] for s in r["statuses"].items()]),
+            str(served["errors"]),
+            f"{served['server_peak_rss_mb']}",
+        ],
+        [
+            f"{limited['clients']}x{limited['questions_per_client']}, limit {DEFAULT_LIMIT}",
+            f"{limited['throughput_rps']}",
+            _num(limited["latency_ms_200"].get("p50")),
+            _num(limited["latency_ms_200"].get("p95")),
+            _num(limited["latency_ms_200"].get("p99")),
+            _statuses(list(limited["statuses"].items())),
+            str(limited["errors"]),
+            f"{limited['server_peak_rss_mb']}",
+        ],
+    ]
+    result["tables"] = [
+        {
+            "title": "Load: web app on 127.0.0.1, POST /api/ask (ms of 200s; median [min–max])",
+            "columns": ["run", "answers/s", "p50", "p95", "p99", "statuses", "errors", "peak MiB"],
+            "rows": rows,
+        }
+    ]
+    return result
+
+
+def _fig(figure: dict[str, Any]) -> str:
+    if figure.get("median") is None:
+        return "—"
+    if figure["n"] == 1:
+        return f"{figure['median']:.1f}"
+    return f"{figure['median']:.1f} [{figure['min']:.1f}–{figure['max']:.1f}]"
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def _statuses(items: Sequence[tuple[str, int]]) -> str:
+    total: Counter[str] = Counter()
+    for status, n in items:
+        total[status] += n
+    return ", ".join(f"{status}: {n}" for status, n in sorted(total.items()))
