@@ -123,4 +123,8 @@ def describe_failure(exc: BaseException) -> str:
         return "the language model timed out"
     if isinstance(exc, ConnectionError) or "connect" in names:
         return "the language model could not be reached"
+    if isinstance(exc, ValueError) or "decode" in names:  # a body that is not JSON
+        return "the language model returned a malformed response"
+    if "status" in names:  # the server answered, with an HTTP error
+        return "the language model's server answered with an error"
     return f"the language model failed ({type(exc).__name__})"

@@ -6,6 +6,8 @@ against the text of the passages it cites:
 
 - **strictly**, the numbers ("10,000", "2024") and names (capitalised words that do not
   start the sentence: people, places, months) must all occur in the cited text;
+- a **negation** ("not", "never", "haven't") must be in the cited sentence it matches
+  best, since stopword-free word overlap cannot see one added;
 - its **content words** (stemmed, stopwords dropped: ``assistant.text.terms``) must
   occur there too, all but at most ``MAX_NEW_TERMS`` of them, and
 - either ``MIN_COVERAGE`` of them occur, or its **embedding** is close to one of the
@@ -56,6 +58,7 @@ _SENTENCE_END = re.compile(
     r"(?:(?<=[.!?])|(?<=[.!?][\"'\u201d\u2019)]))(?<!\b[A-Z]\.)[ \t]+|\s*\n\s*"
 )
 _LIST_BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
+_NEGATIONS = frozenset("not no never none nobody nothing neither nor without cannot".split())
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,11 @@ def split_units(draft: str) -> tuple[list[Unit], list[int]]:
     return units, numbers
 
 
+def negated(text: str) -> bool:
+    """Whether the text says "not" in some form ("no", "never", "haven't")."""
+    return any(w in _NEGATIONS or w.endswith("n't") for w in words(text))
+
+
 def _numbers(text: str) -> set[str]:
     return {w.replace(",", "") for w in words(text) if any(ch.isdigit() for ch in w)}
 
@@ -144,6 +152,7 @@ class _Source:
     vocabulary: frozenset[str]
     numbers: frozenset[str]
     sentence_terms: tuple[frozenset[str], ...]
+    sentence_negated: tuple[bool, ...]
     vectors: np.ndarray  # one row per sentence (zeros where no vector is stored)
 
 
@@ -158,6 +167,7 @@ def _source(passage: Passage, vectors: Mapping[tuple[str, int], np.ndarray], dim
         vocabulary=frozenset(words(passage.text)) | frozenset(terms(passage.text)),
         numbers=frozenset(_numbers(passage.text)),
         sentence_terms=tuple(frozenset(terms(s.text)) for s in passage.sentences),
+        sentence_negated=tuple(negated(s.text) for s in passage.sentences),
         vectors=np.vstack(rows) if rows else np.zeros((0, dim), dtype=np.float32),
     )
 
@@ -172,6 +182,18 @@ def _check(
     numbers = frozenset().union(*(s.numbers for s in cited)) if cited else frozenset()
     missing = sorted(n for n in _numbers(unit.text) if n not in numbers)
     missing += [name for name in question_names(unit.text) if not is_known(name, vocabulary)]
+    if negated(unit.text) and cited:
+        # the cited sentence the claim matches best must say "not" too
+        _, negation = max(
+            (
+                (len(needed & st), neg)
+                for s in cited
+                for st, neg in zip(s.sentence_terms, s.sentence_negated, strict=True)
+            ),
+            default=(0, True),
+        )
+        if not negation:
+            missing.append("not")
     new_terms = tuple(sorted(needed - available))
     coverage = 1 - len(new_terms) / len(needed) if needed else 1.0
     similarity = max(
