@@ -48,7 +48,7 @@ def available(name: str) -> bool:
     return importlib.util.find_spec(f"benchmarks.{name}") is not None
 
 
-def run_embedding(quick: bool, articles: int | None) -> dict[str, Any]:
+def run_embedding(quick: bool, args: argparse.Namespace) -> dict[str, Any]:
     """benchmarks/embedding.py's measures, through its ``run`` when it has one."""
     module = importlib.import_module("benchmarks.embedding")
     if hasattr(module, "run"):
@@ -56,21 +56,23 @@ def run_embedding(quick: bool, articles: int | None) -> dict[str, Any]:
     result: dict[str, Any] = {
         "query_embedding": module.measure_query_embedding(20 if quick else 100),
         "cold_start": module.measure_cold_start(),
-        "ingestion": module.measure_ingestion(articles or (20 if quick else 200)),
+        "ingestion": module.measure_ingestion(args.articles or (20 if quick else 200)),
     }
     result.setdefault("aims", [])
     result["tables"] = [flat_table("Embedding", result)]
     return result
 
 
-def runner(name: str) -> Callable[[bool, int | None], dict[str, Any]]:
-    """The function that runs benchmark ``name`` as ``(quick, articles) -> result``."""
+def runner(name: str) -> Callable[[bool, argparse.Namespace], dict[str, Any]]:
+    """The function that runs benchmark ``name`` as ``(quick, args) -> result``."""
     if name == "embedding":
         return run_embedding
     module = importlib.import_module(f"benchmarks.{name}")
     if name == "scale":
-        return lambda quick, articles: dict(module.run(quick, articles=articles))
-    return lambda quick, articles: dict(module.run(quick))
+        return lambda quick, args: dict(module.run(quick, articles=args.articles))
+    if name == "latency":
+        return lambda quick, args: dict(module.run(quick, questions=args.questions))
+    return lambda quick, args: dict(module.run(quick))
 
 
 def flat_table(title: str, result: dict[str, Any]) -> dict[str, Any]:
@@ -149,7 +151,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         progress(f"{name}: {'quick' if args.quick else 'full'} run")
         started = time.perf_counter()
         try:
-            result = runner(name)(args.quick, args.articles)
+            result = runner(name)(args.quick, args)
         except Exception:  # noqa: BLE001 - one broken benchmark must not lose the others' numbers
             traceback.print_exc()
             outcome[name] = "FAILED (traceback above)"
@@ -187,6 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         metavar="N",
         help="synthetic articles for the scale benchmark (default 1,000 quick, 10,000 full)",
+    )
+    run.add_argument(
+        "--questions",
+        type=int,
+        metavar="N",
+        help="latency: only the first N fixture questions (smoke tests)",
     )
     run.add_argument(
         "--out",

@@ -114,7 +114,12 @@ def load_floor(model_dir: Path, cache_dir: Path) -> tuple[Callable[[str], object
     return (lambda text: encoder.encode([text])), "onnxruntime"
 
 
-def run(quick: bool, rounds: int | None = None, cache_dir: Path | None = None) -> dict[str, Any]:
+def run(
+    quick: bool,
+    rounds: int | None = None,
+    questions: int | None = None,
+    cache_dir: Path | None = None,
+) -> dict[str, Any]:
     """Measure the four latencies on the seed article; the result for ``latency.json``."""
     from assistant import Assistant, Settings
     from assistant.articles import read_article
@@ -122,7 +127,7 @@ def run(quick: bool, rounds: int | None = None, cache_dir: Path | None = None) -
 
     rounds = rounds or ROUNDS[quick]
     fixtures = (DEV,) if quick else (DEV, TEST)
-    cases = fixture_questions(fixtures)
+    cases = fixture_questions(fixtures)[:questions]
     samples: dict[str, list[list[float]]] = {m: [] for m in MEASURES}
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
         root = Path(tmp)

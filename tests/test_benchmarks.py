@@ -1,0 +1,106 @@
+"""The benchmark harness: the synthetic archive is deterministic and readable, the
+summaries are right, and a tiny run writes a valid result."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant.articles import load_articles
+from assistant.chunking import split_article
+from benchmarks import corpus
+from benchmarks.stats import distribution, peak_rss_mb, ratio, spread
+from tests.conftest import ROOT
+
+
+def test_generator_is_deterministic() -> None:
+    first = [a.model_dump() for a in corpus.generate(30)]
+    again = [a.model_dump() for a in corpus.generate(30)]
+    assert first == again
+    # article i depends only on (seed, i): a small archive is the start of a large one
+    assert corpus.make_article(17) == corpus.make_article(17)
+    assert [a.id for a in corpus.generate(5)] == [a.id for a in corpus.generate(30)][:5]
+    assert corpus.make_article(3, seed=1).body != corpus.make_article(3, seed=2).body
+
+
+def test_generated_articles_load_and_vary(tmp_path: Path) -> None:
+    corpus.write_corpus(tmp_path, 60)
+    loaded = load_articles(tmp_path)
+    assert loaded.errors == []
+    articles = loaded.articles
+    assert len(articles) == 60
+    assert len({a.id.rsplit("-", 1)[-1] for a in articles}) >= 8  # topics
+    assert len({a.title for a in articles}) >= 55  # a headline may recur, rarely
+    text = "\n".join(a.body for a in articles)
+    assert "“" in text and "”" in text  # typographic quotes, as in the seed article
+    assert re.search(r"[£$€]\d", text) and re.search(r"\d+ percent", text)
+    assert re.search(r"\b\d{1,2} (January|March|June|October)\b", text)
+    for article in articles:
+        paragraphs = article.body.split("\n\n")
+        assert 5 <= len(paragraphs) <= 12, article.id
+        passages = split_article(article)
+        assert len(passages) == len(paragraphs)
+        assert all(1 <= len(p.sentences) <= 5 for p in passages), article.id
+
+
+@pytest.mark.parametrize(
+    ("samples", "expected"),
+    [
+        ([10.0], {"p50": 10.0, "p95": 10.0, "min": 10.0, "max": 10.0, "n": 1}),
+        ([1.0, 2.0, 3.0, 4.0], {"p50": 2.5, "min": 1.0, "max": 4.0, "n": 4}),
+        (list(range(1, 101)), {"p50": 50.5, "p95": 95.05, "p99": 99.01, "n": 100}),
+    ],
+)
+def test_distribution(samples: list[float], expected: dict[str, float]) -> None:
+    summary = distribution(samples)
+    assert {key: summary[key] for key in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([3.0, 1.0, 2.0], {"median": 2.0, "min": 1.0, "max": 3.0, "n": 3}),
+        ([None, 4.0], {"median": 4.0, "min": 4.0, "max": 4.0, "n": 1}),
+        ([], {"median": None, "min": None, "max": None, "n": 0}),
+    ],
+)
+def test_spread(values: list[float | None], expected: dict[str, float | None]) -> None:
+    assert spread(values) == expected
+
+
+def test_ratio_and_memory() -> None:
+    assert ratio(3.0, 2.0) == 1.5
+    assert ratio(None, 2.0) is None and ratio(1.0, 0.0) is None
+    peak = peak_rss_mb()
+    assert peak is not None and peak > 10
+
+
+@pytest.mark.slow
+def test_quick_latency_run_writes_valid_json(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "run", "--quick", "--only", "latency"]
+        + ["--questions", "4", "--out", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads((tmp_path / "latency.json").read_text(encoding="utf-8"))
+    assert result["benchmark"] == "latency" and result["quick"] is True
+    assert result["machine"]["cores"] >= 1 and result["machine"]["python"]
+    assert result["settings"]["questions"] == 4
+    answer = result["latency_ms"]["answer"]
+    assert 0 < answer["p50"]["min"] <= answer["p50"]["median"] <= answer["p50"]["max"]
+    assert result["ratios"]["answer_p50 / tutorial_p50"]["median"] > 0
+    assert {a["aim"] for a in result["aims"]} >= {"answer under 2x the floor on one article"}
+    assert "Assistant.ask" in done.stdout and "Summary" in done.stdout
