@@ -126,7 +126,11 @@ def print_summary(aims: list[tuple[str, dict[str, Any]]], outcome: dict[str, str
         if not status.startswith("ok"):
             table.add_row(name, status, "", "", "")
     for name, item in aims:
-        met = {True: "met", False: "NOT met", None: "not measured"}[item["met"]]
+        met = (
+            "reported"
+            if item.get("report_only")
+            else {True: "met", False: "NOT met", None: "not measured"}[item["met"]]
+        )
         measured = "—" if item["measured"] is None else f"{item['measured']:g}"
         table.add_row(name, item["aim"], item["target"], measured, met)
     console.print(table)

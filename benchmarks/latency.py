@@ -175,7 +175,11 @@ def run(
                 if current[name]:
                     samples[name].append(current[name])
         tutorial.close()
-    return summarise(samples, rounds, len(cases), fixtures, floor_note, settings.top_k)
+        # the answer and the tutorial embed questions the same way: ONNX when it is there
+        embedder = "onnxruntime" if getattr(embeddings, "onnx", None) else "sentence-transformers"
+    result = summarise(samples, rounds, len(cases), fixtures, floor_note, settings.top_k)
+    result["settings"]["question_embedder"] = embedder
+    return result
 
 
 def summarise(

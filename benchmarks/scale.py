@@ -337,6 +337,7 @@ def summarise(result: dict[str, Any], n: int, rounds: int, questions: int) -> di
             worst_all,
             "largest drop of any key metric, unscoped (reported, no threshold)",
             None,
+            report_only=True,
         ),
     ]
     result["tables"] = _tables(result, n)

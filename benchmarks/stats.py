@@ -94,14 +94,20 @@ def timed_ms(action: Callable[[], object]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def aim(name: str, measured: float | None, target: str, met: bool | None) -> dict[str, Any]:
-    """One entry of a result's ``aims``: what was aimed at, what was measured, met or not."""
+def aim(
+    name: str, measured: float | None, target: str, met: bool | None, report_only: bool = False
+) -> dict[str, Any]:
+    """One entry of a result's ``aims``: what was aimed at, what was measured, met or not.
+
+    ``met`` is ``None`` when the figure could not be measured in this run (a missing
+    part), which is not a pass; ``report_only`` aims have no threshold, only a figure.
+    """
     return {
         "aim": name,
         "target": target,
         "measured": None if measured is None else round(measured, 3),
-        # None: could not be measured in this run (a missing part), which is not a pass
-        "met": met,
+        "met": None if report_only else met,
+        "report_only": report_only,
     }
 
 
