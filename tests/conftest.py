@@ -14,6 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED_ID = "north-korean-troops-in-ukraine"
 SEED_FILE = ROOT / "index" / "articles" / f"{SEED_ID}.txt"
 FIXTURES = ROOT / "tests" / "fixtures"
+#: the export cache the repo's own index uses (git-ignored), shared by tests and runs
+ONNX_CACHE = ROOT / "index" / "onnx"
 
 # a hidden download must fail loudly, not quietly succeed or hang
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -28,6 +30,9 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("ASSISTANT_"):
             monkeypatch.delenv(key)
+    # one ONNX export of the model for every test's store (exporting costs many seconds);
+    # tests of the export itself give their own folder
+    monkeypatch.setenv("ASSISTANT_ONNX_DIR", str(ONNX_CACHE))
 
 
 def seed_articles(folder: Path) -> Path:

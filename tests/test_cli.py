@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SEED_ID, seed_articles
+from tests.conftest import ONNX_CACHE, ROOT, SEED_ID, seed_articles
 
 pytestmark = pytest.mark.slow
 
@@ -37,6 +37,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     environ.update(
         ASSISTANT_ARTICLES_DIR=str(root / "articles"),
         ASSISTANT_CHROMA_DIR=str(root / "chroma"),
+        ASSISTANT_ONNX_DIR=str(ONNX_CACHE),
         HF_HUB_OFFLINE="1",
     )
     return environ
