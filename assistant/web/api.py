@@ -6,22 +6,23 @@ status; the routes hold no logic of their own beyond that translation.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from http import HTTPStatus
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
 from assistant.articles import check_article_id
-from assistant.chain import Assistant
+from assistant.chain import Assistant, Delta, StreamEvent
 from assistant.errors import (
     ArticleError,
     AssistantError,
@@ -250,15 +251,83 @@ def require_admin(
 router = APIRouter(prefix="/api")
 
 
+#: the stream's media type; ``Accept: text/event-stream`` on ``/api/ask`` asks for it
+EVENT_STREAM = "text/event-stream"
+
+_STREAM_DOC: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "the answer JSON; or, with `Accept: text/event-stream`, server-sent "
+        'events: `delta` ({"text"}: the model\'s draft as it is written), then one '
+        "`answer` (the answer JSON, verified, with citations) or `error` "
+        '({"error": {"code", "message"}})',
+        "content": {EVENT_STREAM: {}},
+    }
+}
+
+
+def sse(event: str, data: object) -> bytes:
+    """One server-sent event."""
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+def sse_error(code: str, message: str) -> bytes:
+    """The ``error`` event: the error JSON every failure of the API is answered with."""
+    return sse("error", ErrorBody(error=ErrorDetail(code=code, message=message)).model_dump())
+
+
+def event_stream(events: Iterator[StreamEvent]) -> Iterator[bytes]:
+    """``Assistant.stream`` events as server-sent events; a failure ends in an ``error`` one."""
+    try:
+        for event in events:
+            if isinstance(event, Delta):
+                yield sse("delta", {"text": event.text})
+            else:
+                yield sse("answer", event.answer.model_dump(mode="json"))
+    except AssistantError as exc:  # the status line has gone: the error travels as an event
+        logger.error("stream failed: %s: %s", exc.code, exc)
+        yield sse_error(exc.code, str(exc))
+    except Exception:
+        logger.exception("stream failed")
+        yield sse_error("internal", "something went wrong on the server; the error was logged")
+
+
+def stream_response(body: AskRequest, assistant: Assistant) -> StreamingResponse:
+    """The answer as server-sent events; a bad question fails before, with its JSON error."""
+    events = assistant.stream(body.question, history=body.history, article=body.article or None)
+    return StreamingResponse(
+        event_stream(events),
+        media_type=EVENT_STREAM,
+        # proxies (nginx) would otherwise hold the events back until the answer is done
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
 @router.post(
     "/ask",
     dependencies=[Depends(limit_questions)],
-    responses=_errors(400, 404, 413, 422, 429, 503),
+    responses={**_STREAM_DOC, **_errors(400, 404, 413, 422, 429, 503)},
+    response_model=Answer,
 )
-def ask(body: AskRequest, assistant: AssistantDep) -> Answer:
-    """Answer a question about the articles, citing the sentences the answer uses."""
+def ask(body: AskRequest, assistant: AssistantDep, request: Request) -> Response | Answer:
+    """Answer a question about the articles, citing the sentences the answer uses.
+
+    With ``Accept: text/event-stream`` the answer streams as server-sent events.
+    """
+    if EVENT_STREAM in request.headers.get("accept", ""):
+        return stream_response(body, assistant)
     # "" is what a form sends for "all articles"
     return assistant.ask(body.question, history=body.history, article=body.article or None)
+
+
+@router.post(
+    "/ask/stream",
+    dependencies=[Depends(limit_questions)],
+    responses={**_STREAM_DOC, **_errors(400, 404, 413, 422, 429, 503)},
+    response_class=StreamingResponse,
+)
+def ask_stream(body: AskRequest, assistant: AssistantDep) -> StreamingResponse:
+    """The answer as server-sent events: ``delta``s of the draft, then ``answer`` (or ``error``)."""
+    return stream_response(body, assistant)
 
 
 @router.get("/articles", responses=_errors(503))

@@ -16,6 +16,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import gradio as gr
 
+from assistant.chain import Delta
 from assistant.errors import AssistantError
 from assistant.feedback import record_feedback
 from assistant.schemas import Answer, Citation, Passage
@@ -179,13 +180,24 @@ def render_sources(citations: Sequence[Citation]) -> str:
     return "\n".join(lines)
 
 
+def render_note(answer: Answer) -> str:
+    """A line under the answer saying how it was made, when the reader should know."""
+    if answer.mode == "extractive-fallback":
+        reason = answer.fallback_reason or "the language model failed"
+        return f"*Answered from the article directly: {escape_markdown(reason)}.*"
+    removed = len(answer.removed_sentences)
+    if removed:
+        what = "sentence" if removed == 1 else "sentences"
+        return f"*{removed} {what} of the model's answer the article does not support left out.*"
+    return ""
+
+
 def render_answer(answer: Answer, text: str | None = None) -> str:
     """The assistant's chat message: the answer (or a streamed prefix of it), then sources."""
     if text is not None:
         return escape_markdown(text)
-    sources = render_sources(answer.citations)
-    body = escape_markdown(answer.answer)
-    return f"{body}\n\n{sources}" if sources else body
+    parts = [escape_markdown(answer.answer), render_note(answer), render_sources(answer.citations)]
+    return "\n\n".join(part for part in parts if part)
 
 
 def chat_messages(exchanges: Sequence[Exchange]) -> list[dict[str, str]]:
@@ -309,17 +321,28 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
     ) -> Iterator[tuple[Any, ...]]:
         article = choice or None
         try:
-            # ask() checks the question (empty, too long, unknown article) on the server
-            answer = assistant.ask(question, history=conversation(exchanges), article=article)
+            # stream() checks the question (empty, too long, unknown article) on the server
+            events = assistant.stream(question, history=conversation(exchanges), article=article)
         except AssistantError as exc:
             raise gr.Error(str(exc)) from exc
         asked = chat_messages(exchanges) + [
-            {"role": "user", "content": escape_markdown(answer.question)}
+            {"role": "user", "content": escape_markdown(question.strip())}
         ]
-        for piece in stream_pieces(answer.answer):
-            reply = {"role": "assistant", "content": render_answer(answer, piece)}
-            yield asked + [reply], gr.skip(), gr.skip(), ""
-            time.sleep(STREAM_PAUSE_S)
+        draft = ""
+        answer: Answer | None = None
+        for event in events:
+            if isinstance(event, Delta):  # a language model's draft, as it is written
+                draft += event.text
+                reply = {"role": "assistant", "content": escape_markdown(draft)}
+                yield asked + [reply], gr.skip(), gr.skip(), ""
+            else:
+                answer = event.answer
+        assert answer is not None  # a stream always ends with the answer
+        if not draft:  # the extractive answer arrives whole: shown in pieces all the same
+            for piece in stream_pieces(answer.answer):
+                reply = {"role": "assistant", "content": render_answer(answer, piece)}
+                yield asked + [reply], gr.skip(), gr.skip(), ""
+                time.sleep(STREAM_PAUSE_S)
         done = [*exchanges, Exchange(answer.question, answer, article)]
         yield chat_messages(done), done, panel(done, choice), ""
 
