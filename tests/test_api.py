@@ -341,6 +341,7 @@ def test_openapi_lists_the_routes_and_no_page_loads_a_cdn(url: str) -> None:
 
     assert {path: set(ops) for path, ops in spec["paths"].items()} == {
         "/api/ask": {"post"},
+        "/api/ask/stream": {"post"},
         "/api/articles": {"get", "post"},
         "/api/articles/{article_id}": {"delete"},
         "/api/health": {"get"},
