@@ -45,6 +45,10 @@ def _open(settings: Settings) -> Assistant:
 def render_answer(answer: Answer) -> str:
     """The answer and its sources as plain text for the terminal."""
     lines = [answer.answer]
+    if answer.mode == "extractive-fallback":
+        lines.append(f"(answered from the article directly: {answer.fallback_reason})")
+    elif answer.removed_sentences:
+        lines.append(f"({len(answer.removed_sentences)} unsupported sentence(s) left out)")
     if answer.citations:
         lines.append("")
         lines.append("Sources:")
