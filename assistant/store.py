@@ -15,6 +15,8 @@ first and its stale ones deleted after, so an interrupted run never loses the ol
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,6 +40,14 @@ PASSAGES = "passages"
 SENTENCES = "sentences"
 _COSINE = {"hnsw": {"space": "cosine"}}
 _T = TypeVar("_T")
+#: seconds a Chroma server may take to answer one request: chromadb's HTTP client waits
+#: forever by default, so a server that hangs (stopped, cut off) would hang every question
+#: and, once the thread pool is full, the whole app with it
+CHROMA_SERVER_TIMEOUT_S = 15.0
+#: what SQLite says about a file that is not (or no longer) a database it can read
+_DAMAGED = ("file is not a database", "database disk image is malformed")
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -75,11 +85,20 @@ def _store_errors(what: str) -> Iterator[None]:
     except StoreError:
         raise
     except Exception as exc:  # noqa: BLE001 - translated into the one type callers handle
-        raise StoreError(f"the vector store failed while {what}: {exc}".splitlines()[0]) from exc
+        message = f"the vector store failed while {what}: {exc}".splitlines()[0]
+        if _damaged(exc):
+            message += "; restart the app or run `assistant index` to rebuild the store"
+        raise StoreError(message) from exc
+
+
+def _damaged(exc: BaseException) -> bool:
+    """Whether ``exc`` says the embedded store's database file is damaged."""
+    return any(sign in str(exc) for sign in _DAMAGED)
 
 
 def _client(settings: Settings) -> Any:
     import chromadb
+    import httpx
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
@@ -89,12 +108,17 @@ def _client(settings: Settings) -> Any:
             raise StoreError(
                 f"ASSISTANT_CHROMA_URL={settings.chroma_url!r} is not http://host:port"
             )
-        return chromadb.HttpClient(
+        client = chromadb.HttpClient(
             host=url.hostname,
             port=url.port or (443 if url.scheme == "https" else 8000),
             ssl=url.scheme == "https",
             settings=chroma_settings,
         )
+        # chromadb has no setting for it: its httpx session is built with timeout=None
+        session = getattr(getattr(client, "_server", None), "_session", None)
+        if session is not None:
+            session.timeout = httpx.Timeout(CHROMA_SERVER_TIMEOUT_S, connect=5.0)
+        return client
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
@@ -365,4 +389,42 @@ def open_store(settings: Settings, embeddings: LocalEmbeddings) -> Store:
         return Store(stores[0], stores[1], embeddings)
 
     with _store_errors("opening the store"):
+        try:
+            return connect()
+        except Exception as exc:
+            if settings.chroma_url or not _damaged(exc):
+                raise
+        # the store is built from the articles folder, so a damaged one is rebuilt (after
+        # a fresh look: another process may have rebuilt it already)
+        _forget_client(settings.chroma_dir)
+        try:
+            return connect()
+        except Exception as exc:
+            if not _damaged(exc):
+                raise
+            _set_aside(settings.chroma_dir, exc)
         return connect()
+
+
+def _forget_client(folder: Path) -> None:
+    """Drop chromadb's cached client of ``folder`` (it caches one per path, broken or not)."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient._identifier_to_system.pop(str(folder), None)
+
+
+def _set_aside(folder: Path, exc: Exception) -> None:
+    """Move a damaged embedded store out of the way, so an empty one is built in its place.
+
+    Renamed rather than deleted: ASSISTANT_CHROMA_DIR might point at a folder that holds
+    more than the store.
+    """
+    target = folder.with_name(f"{folder.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+    folder.rename(target)
+    _forget_client(folder)
+    logger.warning(
+        "the store in %s could not be read (%s); moved it to %s, rebuilding it",
+        folder,
+        str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+        target,
+    )
