@@ -114,6 +114,8 @@ class ScriptedLLM:
 
     default: str = "good"
     slow_s: float = 3.0
+    #: pause between streamed pieces, so a browser can be seen showing the draft
+    chunk_delay_s: float = 0.0
     script: deque[str] = field(default_factory=deque)
     drafted: list[Drafted] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
@@ -345,6 +347,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         for piece in re.findall(r"\S+\s*", content):
             self.wfile.write(_chunk({"content": piece}, model))
             self.wfile.flush()
+            time.sleep(self.llm.chunk_delay_s)
         self.wfile.write(_chunk({}, model, "stop"))
         self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()
