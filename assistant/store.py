@@ -40,6 +40,8 @@ PASSAGES = "passages"
 SENTENCES = "sentences"
 _COSINE = {"hnsw": {"space": "cosine"}}
 _T = TypeVar("_T")
+#: articles embedded together by ``Store.sync`` (a few hundred texts per encode() call)
+EMBED_GROUP = 32
 #: seconds a Chroma server may take to answer one request: chromadb's HTTP client waits
 #: forever by default, so a server that hangs (stopped, cut off) would hang every question
 #: and, once the thread pool is full, the whole app with it
@@ -60,6 +62,16 @@ class ArticleInfo:
     published: str | None
     content_hash: str
     passages: int
+
+
+@dataclass(frozen=True)
+class _Embedded:
+    """One article's passages and sentences with their vectors, ready to write."""
+
+    passages: list[Passage]
+    sentences: list[tuple[Passage, int, Sentence]]
+    passage_vectors: np.ndarray
+    sentence_vectors: np.ndarray
 
 
 @dataclass
@@ -253,15 +265,22 @@ class Store:
         # ids are file stems unless front matter says otherwise; a failed file's stem is
         # the best guess at which indexed article it was
         unreadable = {Path(e.path).stem for e in errors if e.path}
+        changed = []
         for article in articles:
             previous = known.get(article.id)
             if previous and previous.content_hash == article.content_hash:
                 report.unchanged.append(article.id)
-                continue
-            if progress:
-                progress(article.id)
-            self.put(article)
-            (report.updated if previous else report.added).append(article.id)
+            else:
+                changed.append(article)
+        # several articles per encode() call: the model sorts a call's texts by length and
+        # batches them, so bigger calls waste less on padding and per-call overhead
+        for start in range(0, len(changed), EMBED_GROUP):
+            group = changed[start : start + EMBED_GROUP]
+            for article, embedded in zip(group, self._embed(group), strict=True):
+                if progress:
+                    progress(article.id)
+                self._write(article, embedded)
+                (report.updated if article.id in known else report.added).append(article.id)
         present = {a.id for a in articles}
         for article_id in sorted(set(known) - present):
             if article_id in unreadable:
@@ -272,10 +291,38 @@ class Store:
 
     def put(self, article: Article) -> int:
         """Add or replace one article; returns its passage count."""
-        passages = split_article(article)
-        sentences = [(p, j, s) for p in passages for j, s in enumerate(p.sentences)]
-        passage_vectors = self._embeddings.encode([p.text for p in passages])
-        sentence_vectors = self._embeddings.encode([s.text for _, _, s in sentences])
+        return self._write(article, self._embed([article])[0])
+
+    def _embed(self, articles: Sequence[Article]) -> list[_Embedded]:
+        """Passages and sentences of ``articles`` with their vectors, in one encode() call.
+
+        A text is embedded once however often it occurs: a one-sentence paragraph is both
+        a passage and a sentence, and gets one vector.
+        """
+        split = [split_article(article) for article in articles]
+        unique: dict[str, int] = {}
+        for passages in split:
+            for p in passages:
+                unique.setdefault(p.text, len(unique))
+                for s in p.sentences:
+                    unique.setdefault(s.text, len(unique))
+        vectors = self._embeddings.encode(list(unique))
+        result = []
+        for passages in split:
+            sentences = [(p, j, s) for p in passages for j, s in enumerate(p.sentences)]
+            result.append(
+                _Embedded(
+                    passages,
+                    sentences,
+                    vectors[[unique[p.text] for p in passages]],
+                    vectors[[unique[s.text] for _, _, s in sentences]],
+                )
+            )
+        return result
+
+    def _write(self, article: Article, embedded: _Embedded) -> int:
+        passages, sentences = embedded.passages, embedded.sentences
+        passage_vectors, sentence_vectors = embedded.passage_vectors, embedded.sentence_vectors
         meta: dict[str, Any] = {
             "article_title": article.title,
             "url": article.url or "",

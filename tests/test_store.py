@@ -57,9 +57,30 @@ def test_only_changed_articles_are_reembedded(fresh_settings, counting) -> None:
     _write(folder, "lake.txt", "Lake story", "The lake froze late this year.")
     third = a.index()
     assert third.updated == ["lake"] and third.unchanged == [SEED_ID]
-    assert counting.texts - embedded == 2  # one passage and its one sentence
+    # the one passage is its one sentence: the same text is embedded once, not twice
+    assert counting.texts - embedded == 1
     lake = a.store.passages("lake")
     assert [p.text for p in lake] == ["The lake froze late this year."]  # no stale passage
+
+
+def test_many_articles_embedded_together_get_their_own_vectors(fresh_settings, counting) -> None:  # type: ignore[no-untyped-def]
+    folder = fresh_settings.articles_dir
+    for i in range(5):
+        body = f"Town {i} voted. Its mayor, number {i}, won.\nTurnout rose."
+        _write(folder, f"town-{i}.txt", f"Town {i}", body)
+    a = _assistant(fresh_settings, counting)
+    a.index()
+    passages = a.store.passages()
+    stored = a.store.passage_vectors([p.passage_id for p in passages])
+    alone = counting.encode_with_sentence_transformers([p.text for p in passages])
+    for p, want in zip(passages, alone, strict=True):
+        assert float(np.max(np.abs(stored[p.passage_id] - want))) <= 1e-5, p.passage_id
+    assert any(len(p.sentences) > 1 for p in passages)
+    sentences = a.store.sentence_vectors(passages)
+    for p in passages:
+        for j, s in enumerate(p.sentences):
+            want = counting.encode_with_sentence_transformers([s.text])[0]
+            assert float(np.max(np.abs(sentences[f"{p.passage_id}:{j}"] - want))) <= 1e-5
 
 
 def test_removed_articles_are_dropped_and_unreadable_ones_kept(fresh_settings, counting) -> None:  # type: ignore[no-untyped-def]
