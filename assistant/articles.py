@@ -65,6 +65,10 @@ def parse_md(path: Path, text: str) -> Article:
         meta = yaml.safe_load(match.group(1)) or {}
     except yaml.YAMLError as exc:
         raise ArticleError(f"{path}: the front matter is not valid YAML", path=str(path)) from exc
+    except RecursionError:  # the parser recurses once per level of nesting
+        raise ArticleError(
+            f"{path}: the front matter is nested too deeply", path=str(path)
+        ) from None
     if not isinstance(meta, dict):
         raise ArticleError(f"{path}: the front matter must be a mapping of fields", path=str(path))
     meta.setdefault("id", path.stem)

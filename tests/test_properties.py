@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from assistant.articles import read_article
+from assistant.articles import check_article_id, read_article
 from assistant.chain import Assistant
-from assistant.errors import FixtureError
+from assistant.errors import ArticleError, FixtureError
 from assistant.evaluation.fixtures import Case, load_cases
 from assistant.web.limits import MAX_BODY
 from assistant.web.server import create_app
@@ -317,3 +318,80 @@ def test_fixture_loader_names_the_broken_line(cases: list[bool], broken: int) ->
     path, result = _load("\n".join(lines).encode())
     assert isinstance(result, FixtureError)
     assert str(result).startswith(f"{path}:{at + 1}: not valid JSON")
+
+
+# -- the article reader --------------------------------------------------------------------
+
+yaml_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | any_text | st.dates(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(any_text, inner, max_size=3),
+    max_leaves=8,
+)
+front_matter = st.one_of(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            key: st.just(good) | yaml_values
+            for key, good in (
+                ("id", "an-article"),
+                ("title", "A title"),
+                ("url", "https://example.org/a"),
+                ("published", "2026-10-14"),
+                ("author", "A. Writer"),
+            )
+        },
+    ).map(lambda meta: yaml.safe_dump(meta, allow_unicode=True)),
+    any_text,
+    nasty_text,
+    deep_json,  # JSON is YAML: as deep as the YAML parser's recursion goes
+)
+article_texts = st.one_of(
+    st.builds(lambda meta, body: f"---\n{meta}---\n\n{body}", front_matter, any_text),
+    st.builds(lambda title, body: f"{title}\n{body}", any_text, any_text),
+    st.builds(
+        lambda title, body: (
+            f"<html><head><title>{title}</title></head>"
+            f"<body><article><h1>{title}</h1><p>{body}</p></article></body></html>"
+        ),
+        any_text,
+        any_text,
+    ),
+    any_text,
+)
+
+
+@given(
+    content=article_texts.map(lambda t: t.encode("utf-8", "surrogatepass")) | st.binary(),
+    name=st.sampled_from(["an-article.md", "an-article.txt", "an-article.html", "bad id.txt"]),
+)
+def test_article_reader_any_file(content: bytes, name: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(content)
+        try:
+            article = read_article(path)
+        except ArticleError as exc:
+            assert str(exc).startswith(str(path)), str(exc)
+            assert exc.path == str(path)
+            return
+    assert check_article_id(article.id) == article.id
+    assert article.title.strip() and article.body.strip()
+
+
+@settings(max_examples=10)
+@given(
+    nested=st.builds(
+        lambda depth, pair: pair[0] * depth + pair[1] * depth,
+        st.integers(900, 3000),
+        st.sampled_from([("[", "]"), ("{a: ", "}"), ("- ", "")]),
+    ),
+    suffix=st.sampled_from([".md", ".html"]),
+)
+def test_article_reader_deeply_nested_front_matter(nested: str, suffix: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"deep{suffix}"
+        path.write_text(f"---\n{nested}\n---\n\nThe body.\n", encoding="utf-8")
+        try:
+            read_article(path)
+        except ArticleError as exc:
+            assert str(exc).startswith(str(path)), str(exc)
