@@ -14,7 +14,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import ValidationError
 
 from assistant import prompts
-from assistant.answering import extractive, generative, verify
+from assistant.answering import extractive, verify
 from assistant.articles import article_files, load_articles, write_article
 from assistant.errors import (
     ArticleError,
@@ -271,6 +271,8 @@ class Assistant:
         """A follow-up rewritten by the language model, and why that failed (if it did)."""
         if self.llm is None or not request.history:
             return None, None
+        from assistant.answering import generative  # LLM mode only: it imports prompt classes
+
         try:
             return generative.rewrite(self.llm, request.question, request.history), None
         except LLMError as exc:
@@ -283,6 +285,8 @@ class Assistant:
             # no model, a model already found failing, or nothing to answer from
             return self._fallback(state, state.llm_failure)
         question = state.standalone or state.request.question
+        from assistant.answering import generative
+
         try:
             draft = generative.generate(self.llm, question, [h.passage for h in state.hits])
             return self._verified(state, draft)
@@ -291,6 +295,7 @@ class Assistant:
 
     def _verified(self, state: Retrieved, draft: str) -> Answer:
         """The answer from a model's draft: verified, cited; ``LLMError`` when none survives."""
+        from assistant.answering import generative
         from assistant.store import sentence_id
 
         request = state.request
@@ -449,6 +454,8 @@ class Assistant:
         elif state.llm_failure or not state.hits:
             answer = self._answer_generative(state)
         else:
+            from assistant.answering import generative
+
             question = state.standalone or state.request.question
             draft = generative.DraftStream(self.llm, question, [h.passage for h in state.hits])
             try:
