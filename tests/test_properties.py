@@ -35,7 +35,8 @@ settings.register_profile(
 settings.load_profile("faults")
 
 #: every status a request of a client may get; a 5xx means the server broke
-CLIENT_STATUSES = {200, 400, 404, 405, 413, 415, 422, 429}
+CLIENT_STATUSES = frozenset({200, 400, 404, 405, 413, 415, 422, 429})
+ADMIN_STATUSES = CLIENT_STATUSES | {201, 204, 401, 403}
 TRACE = "Traceback (most recent call last)"
 SEED_BODY = read_article(SEED_FILE).body
 
@@ -155,10 +156,12 @@ def client(assistant: Assistant) -> Iterator[TestClient]:
         yield test_client
 
 
-def check_response(response: Any, sent: bytes = b"") -> None:
+def check_response(
+    response: Any, sent: bytes = b"", allowed: frozenset[int] = CLIENT_STATUSES
+) -> None:
     """A client status; an error is the one-line error JSON; no traceback anywhere."""
     event(f"status {response.status_code}")
-    assert response.status_code in CLIENT_STATUSES, response.text[:500]
+    assert response.status_code in allowed, response.text[:500]
     if TRACE.encode() not in sent:
         assert TRACE not in response.text
     if response.status_code == 200:
@@ -382,7 +385,7 @@ def test_article_reader_any_file(content: bytes, name: str) -> None:
 @given(
     nested=st.builds(
         lambda depth, pair: pair[0] * depth + pair[1] * depth,
-        st.integers(900, 3000),
+        st.integers(900, 1500),
         st.sampled_from([("[", "]"), ("{a: ", "}"), ("- ", "")]),
     ),
     suffix=st.sampled_from([".md", ".html"]),
@@ -395,3 +398,107 @@ def test_article_reader_deeply_nested_front_matter(nested: str, suffix: str) -> 
             read_article(path)
         except ArticleError as exc:
             assert str(exc).startswith(str(path)), str(exc)
+
+
+# -- adding and removing articles over HTTP ------------------------------------------------
+
+TOKEN = "a-token-for-the-property-tests"
+AUTH = st.sampled_from(
+    [{"Authorization": f"Bearer {TOKEN}"}] * 3
+    + [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"}]
+)
+article_ids = st.one_of(
+    st.from_regex(r"[a-z0-9][a-z0-9._-]{0,20}", fullmatch=True),
+    st.sampled_from(["../escape", "a/b", ".hidden", "-", "x" * 300, "con", "a..b"]),
+    any_text,
+)
+good_articles = st.fixed_dictionaries(
+    {
+        "id": st.from_regex(r"[a-z0-9][a-z0-9._-]{0,20}", fullmatch=True),
+        "title": any_text.filter(str.strip),
+        "body": st.builds(
+            lambda body: f"{body} The bridge opened on Tuesday.", nasty_text | any_text
+        ),
+    },
+    optional={"url": any_text, "published": any_text, "author": any_text},
+)
+article_bodies = st.one_of(
+    good_articles,
+    st.fixed_dictionaries(
+        {"id": article_ids, "title": any_text | st.just("A title"), "body": any_text},
+        optional={"url": any_text | json_values, "published": json_values, "author": any_text},
+    ),
+    st.fixed_dictionaries(
+        {"id": json_values, "title": json_values, "body": json_values},
+        optional={"extra": json_values},
+    ),
+    json_values,
+)
+
+
+@pytest.fixture(scope="module")
+def admin(assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """The real app on a store of its own (the seed article), ingestion enabled."""
+    from assistant.store import open_store
+    from tests.conftest import seed_articles
+
+    root = tmp_path_factory.mktemp("admin-properties")
+    settings = assistant.settings.model_copy(
+        update={
+            "articles_dir": seed_articles(root / "articles"),
+            "chroma_dir": root / "chroma",
+            "feedback_file": root / "feedback.jsonl",
+            "admin_token": TOKEN,
+            "rate_limit": "100000/minute",
+        }
+    )
+    own = Assistant(settings, assistant.embeddings, open_store(settings, assistant.embeddings))
+    own.index()
+    with TestClient(create_app(own), raise_server_exceptions=False) as test_client:
+        yield test_client
+    # nothing was written outside the articles folder, and the seed article survived
+    assert sorted(p.name for p in root.iterdir()) == ["articles", "chroma"]
+    assert SEED_ID in own.catalog
+
+
+def check_seed_kept(client: TestClient) -> None:
+    listed = client.get("/api/articles")
+    assert listed.status_code == 200
+    assert SEED_ID in {a["id"] for a in listed.json()}
+
+
+@settings(max_examples=40)
+@given(body=article_bodies, headers=AUTH)
+def test_post_article_any_body(admin: TestClient, body: Any, headers: dict[str, str]) -> None:
+    sent = _dumps(body)
+    response = admin.post(
+        "/api/articles", content=sent, headers={"content-type": "application/json", **headers}
+    )
+    assert response.status_code in ADMIN_STATUSES, response.text[:500]
+    assert TRACE not in response.text
+    if response.status_code in (200, 201):
+        event(f"status {response.status_code}")
+        assert headers.get("Authorization") == f"Bearer {TOKEN}"
+        added = response.json()
+        assert added["id"] == body["id"].strip() and added["passages"] >= 1
+        assert added["id"] in {a["id"] for a in admin.get("/api/articles").json()}
+    else:
+        check_response(response, sent, ADMIN_STATUSES)
+    check_seed_kept(admin)
+
+
+@settings(max_examples=40)
+@given(article_id=article_ids.filter(lambda i: i.strip() != SEED_ID), headers=AUTH)
+def test_delete_article_any_id(admin: TestClient, article_id: str, headers: dict[str, str]) -> None:
+    from urllib.parse import quote
+
+    response = admin.delete(f"/api/articles/{quote(article_id, safe='')}", headers=headers)
+    assert response.status_code in {204, 400, 401, 403, 404, 405, 422}, response.text[:500]
+    if response.status_code != 204:
+        check_response(response, allowed=ADMIN_STATUSES)
+    check_seed_kept(admin)
+
+
+def test_the_seed_still_answers_after_the_property_runs(admin: TestClient) -> None:
+    response = admin.post("/api/ask", json={"question": "What did Orban say?", "article": SEED_ID})
+    assert response.status_code == 200 and "frightening" in response.json()["answer"]
