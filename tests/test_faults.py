@@ -216,12 +216,21 @@ def on_server(chroma: Chroma, tmp_path: Path, embeddings: Any) -> Assistant:
         chroma_url=chroma.url,
         feedback_file=tmp_path / "feedback.jsonl",
         rate_limit="100000/minute",
+        admin_token=TOKEN,
         _env_file=None,
     )
     own = Assistant(settings, embeddings, open_store(settings, embeddings))
     own.index()
     assert len(own.catalog) == 3
     return own
+
+
+TOKEN = "fault-token"
+HARBOUR = {
+    "id": "harbour",
+    "title": "Harbour reopens",
+    "body": "The harbour of Port Ellery reopened on Friday after a storm closed it for a week.",
+}
 
 
 # -- the Chroma server killed under load ---------------------------------------------------
@@ -248,6 +257,15 @@ def test_chroma_server_killed_under_load_and_restarted(
             f"{base}/api/ask", json={"question": "What did Orban say?"}, timeout=CALL_LIMIT_S
         )
         assert "vector store" in assert_error_json(down, 503, "store_unavailable")
+        # an article sent while the store is down: refused, but kept in the articles folder
+        added = httpx.post(
+            f"{base}/api/articles",
+            json=HARBOUR,
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=CALL_LIMIT_S,
+        )
+        assert "vector store" in assert_error_json(added, 503, "store_unavailable")
+        assert (on_server.settings.articles_dir / "harbour.md").is_file()
 
         restarting = time.monotonic()
         chroma.start()  # same data folder, same port
@@ -255,6 +273,15 @@ def test_chroma_server_killed_under_load_and_restarted(
         wait_for(lambda: sum(r.status == 200 for r in load.since(restarted)) >= 4, 120, "recovery")
         after = httpx.get(f"{base}/api/articles", timeout=CALL_LIMIT_S).json()
         health = httpx.get(f"{base}/api/health", timeout=CALL_LIMIT_S)
+        # `assistant index` (the same call) indexes what was refused while the store was down
+        report = on_server.index()
+        assert report.added == ["harbour"] and not report.updated and not report.removed
+        harbour = httpx.post(
+            f"{base}/api/ask",
+            json={"question": "When did the harbour reopen?", "article": "harbour"},
+            timeout=CALL_LIMIT_S,
+        )
+        assert harbour.status_code == 200 and "on Friday" in harbour.json()["answer"]
 
     results = load.results
     assert {r.status for r in results} <= {200, 503}, [r.body for r in results if r.status != 200]
@@ -275,6 +302,7 @@ def test_chroma_server_killed_under_load_and_restarted(
     # no article lost: the same list, and the store holds every passage of each
     assert after == before
     assert health.status_code == 200 and health.json()["articles"] == 3
+    assert len(on_server.store.catalog()) == 4
     for info in on_server.store.catalog().values():
         article = next(a for a in load_articles(on_server.settings.articles_dir).articles
                        if a.id == info.id)  # fmt: skip
