@@ -239,67 +239,85 @@ def measure_cold_start(runs: int = 3, web: bool = True) -> dict[str, Any]:
 def measure_ingestion(n_articles: int = 100) -> dict[str, Any]:
     """``assistant index`` throughput against raw ``encode()`` of the same passages.
 
-    One process: the synthetic articles are indexed into a fresh store (passages and
-    their sentences embedded, written to Chroma), and the model's bare ``encode()`` runs
-    over the same passage texts before and after; the ratio uses their mean.
+    One process, on the synthetic articles: the model's bare ``encode()`` over the passage
+    texts (sentence-transformers, as the issue defines raw), then indexing into a fresh
+    store with bulk texts embedded by sentence-transformers (the default) and by
+    onnxruntime, each followed by the raw encode again. Indexing embeds each passage
+    and each of its sentences and writes both to Chroma. Ratios use the mean raw time.
     """
     _environment()
     from assistant.chain import Assistant
     from assistant.chunking import split_article
     from assistant.config import Settings
-    from assistant.embeddings import load_embeddings
+    from assistant.embeddings import LocalEmbeddings, load_embeddings
     from assistant.store import open_store
     from benchmarks.corpus import generate, write_corpus
 
     articles = list(generate(n_articles))
-    passages = [p.text for a in articles for p in split_article(a)]
-    sentences = sum(len(p.sentences) for a in articles for p in split_article(a))
+    split = [split_article(a) for a in articles]
+    passages = [p.text for ps in split for p in ps]
+    sentences = sum(len(p.sentences) for ps in split for p in ps)
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         write_corpus(Path(tmp) / "articles", n_articles)
-        settings = Settings(
-            articles_dir=Path(tmp) / "articles",
-            chroma_dir=Path(tmp) / "chroma",
-            onnx_dir=ONNX_CACHE,
-            _env_file=None,
-        )
-        embeddings = load_embeddings(settings)
+
+        def settings(name: str) -> Settings:
+            return Settings(
+                articles_dir=Path(tmp) / "articles",
+                chroma_dir=Path(tmp) / name,
+                onnx_dir=ONNX_CACHE,
+                _env_file=None,
+            )
+
+        embeddings = load_embeddings(settings("chroma-st"))
         model = embeddings._model  # loaded now, outside the timings
-        embeddings.encode(passages[:64])  # warm
+        runtimes = {"sentence_transformers": embeddings}
+        if embeddings.onnx is not None:
+            runtimes["onnxruntime"] = LocalEmbeddings(
+                model, model_dir=embeddings.model_dir, onnx=embeddings.onnx, onnx_bulk=True
+            )
+        for warm in runtimes.values():
+            warm.encode(passages[:64])
 
         def raw() -> float:
             started = time.perf_counter()
             model.encode(passages, batch_size=32, normalize_embeddings=True)
             return time.perf_counter() - started
 
-        def raw_onnx() -> float | None:
-            if embeddings.onnx is None:
-                return None
+        raws = [raw()]
+        index_s: dict[str, float] = {}
+        raw_onnx_s = None
+        for name, used in runtimes.items():
+            if name == "onnxruntime" and used.onnx is not None:
+                started = time.perf_counter()
+                used.onnx.encode(passages)
+                raw_onnx_s = time.perf_counter() - started
+            store_settings = settings(f"chroma-{name}")
+            assistant = Assistant(store_settings, used, open_store(store_settings, used))
             started = time.perf_counter()
-            for i in range(0, len(passages), 32):
-                embeddings.onnx.encode(passages[i : i + 32])
-            return time.perf_counter() - started
-
-        raw_before = raw()
-        onnx_s = raw_onnx()
-        assistant = Assistant(settings, embeddings, open_store(settings, embeddings))
-        started = time.perf_counter()
-        report = assistant.index()
-        index_s = time.perf_counter() - started
-        raw_after = raw()
-    if len(report.added) != n_articles:
-        raise RuntimeError(f"indexed {len(report.added)} of {n_articles} articles")
-    raw_s = (raw_before + raw_after) / 2
-    return {
+            report = assistant.index()
+            index_s[name] = time.perf_counter() - started
+            if len(report.added) != n_articles:
+                raise RuntimeError(f"indexed {len(report.added)} of {n_articles} articles")
+            raws.append(raw())
+    raw_s = statistics.mean(raws)
+    result: dict[str, Any] = {
         "articles": n_articles,
         "passages": len(passages),
         "sentences": sentences,
-        "index_s": round(index_s, 3),
-        "index_passages_per_s": round(len(passages) / index_s, 1),
         "raw_encode_passages_per_s": round(len(passages) / raw_s, 1),
-        "raw_encode_spread_s": [round(raw_before, 3), round(raw_after, 3)],
-        "raw_onnx_passages_per_s": None if onnx_s is None else round(len(passages) / onnx_s, 1),
-        "index_over_raw": round(raw_s / index_s, 3),
+        "raw_encode_runs_s": [round(r, 3) for r in raws],
+        "raw_onnx_passages_per_s": None
+        if raw_onnx_s is None
+        else round(len(passages) / raw_onnx_s, 1),
     }
+    for name, seconds in index_s.items():
+        result[f"index_{name}_s"] = round(seconds, 3)
+        result[f"index_{name}_passages_per_s"] = round(len(passages) / seconds, 1)
+        result[f"index_{name}_over_raw"] = round(raw_s / seconds, 3)
+    # the default path's figures under the names the harness first used
+    result["index_passages_per_s"] = result["index_sentence_transformers_passages_per_s"]
+    result["index_over_raw"] = result["index_sentence_transformers_over_raw"]
+    return result
 
 
 # -- the whole benchmark ---------------------------------------------------------------
@@ -327,13 +345,18 @@ def run(quick: bool = False, articles: int | None = None) -> dict[str, Any]:
             ["web app, start to first /api/ask answer (s)", cold["web_first_ask_s"]],
         ]
     rows += [
-        [
-            f"assistant index, {ingest['articles']} articles (passages/s)",
-            ingest["index_passages_per_s"],
-        ],
-        ["raw encode() of the same passages (passages/s)", ingest["raw_encode_passages_per_s"]],
-        ["  index / raw (same run)", ingest["index_over_raw"]],
+        ["raw encode() of the passages (passages/s)", ingest["raw_encode_passages_per_s"]],
+        ["raw onnxruntime encode of the passages (passages/s)", ingest["raw_onnx_passages_per_s"]],
     ]
+    for name in ("sentence_transformers", "onnxruntime"):
+        if f"index_{name}_over_raw" in ingest:
+            rows += [
+                [
+                    f"assistant index, {ingest['articles']} articles, {name} (passages/s)",
+                    ingest[f"index_{name}_passages_per_s"],
+                ],
+                ["  index / raw encode() (same run)", ingest[f"index_{name}_over_raw"]],
+            ]
     return {
         "query_embedding": query,
         "cold_start": cold,
@@ -365,12 +388,16 @@ def run(quick: bool = False, articles: int | None = None) -> dict[str, Any]:
                 None,
                 report_only=True,
             ),
-            aim(
-                "ingestion / raw encode",
-                ingest["index_over_raw"],
-                ">= 0.85",
-                ingest["index_over_raw"] >= 0.85,
-            ),
+            *[
+                aim(
+                    f"ingestion / raw encode, {name} indexing",
+                    ingest[f"index_{name}_over_raw"],
+                    ">= 0.85",
+                    ingest[f"index_{name}_over_raw"] >= 0.85,
+                )
+                for name in ("sentence_transformers", "onnxruntime")
+                if f"index_{name}_over_raw" in ingest
+            ],
         ],
         "tables": [{"title": "Embedding", "columns": ["figure", "value"], "rows": rows}],
     }

@@ -83,8 +83,10 @@ def test_onnx_vectors_equal_sentence_transformers(
     want = reference.encode_with_sentence_transformers(TEXTS)
     one_by_one = np.stack([encoder.encode([text])[0] for text in TEXTS])
     mixed_batch = encoder.encode(TEXTS)  # padded to the longest: padding must not leak in
-    large_batch = encoder.encode(TEXTS * 2)  # beyond SMALL_BATCH: the multi-thread session
-    for got in (one_by_one, mixed_batch, large_batch[: len(TEXTS)]):
+    # beyond SMALL_BATCH and batch_size: several threads, batches sorted by length, and
+    # every vector back in its text's place
+    large_batch = encoder.encode(TEXTS * 5, batch_size=4)
+    for got in (one_by_one, mixed_batch, *np.split(large_batch, 5)):
         assert got.dtype == np.float32 and got.shape == (len(TEXTS), 384)
         error = float(np.max(np.abs(got - want)))
         print(f"max abs difference onnxruntime vs sentence-transformers: {error:.2e}")
@@ -211,6 +213,22 @@ def test_onnx_can_be_turned_off(seed_settings: Settings, reference, monkeypatch)
     )
     embeddings = load_embeddings(seed_settings.model_copy(update={"onnx": False}))
     assert embeddings.onnx is None and embeddings.runtime == "sentence-transformers"
+
+
+def test_with_a_cached_export_sentence_transformers_waits_for_bulk_texts(
+    seed_settings: Settings, reference: LocalEmbeddings
+) -> None:
+    embeddings = load_embeddings(seed_settings)  # the export is cached by now
+    assert embeddings.onnx is not None and embeddings._st_model is None
+    embeddings.encode(TEXTS[:3])
+    embeddings.query_vector("What did Orban say?")
+    assert embeddings._st_model is None  # questions never load it
+
+    bulk = LocalEmbeddings(model_dir=embeddings.model_dir, onnx=embeddings.onnx, onnx_bulk=True)
+    got = bulk.encode(TEXTS * 4)
+    assert bulk._st_model is None
+    want = reference.encode_with_sentence_transformers(TEXTS * 4)
+    assert float(np.max(np.abs(got - want))) <= TOLERANCE
 
 
 def test_onnx_answers_questions_by_default(reference: LocalEmbeddings) -> None:
