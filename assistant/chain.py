@@ -142,6 +142,8 @@ class Assistant:
         #: one writer at a time (the web app may add and remove articles concurrently)
         self._writing = threading.Lock()
         self._checked = time.monotonic()
+        #: the store's write generation when it was last read in full (``refresh``)
+        self._generation = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Assistant:
@@ -180,6 +182,8 @@ class Assistant:
 
     def refresh(self) -> None:
         """Reload passages and the article list from the store (after it changed)."""
+        # read first: a change made while the rest is read is then noticed next time
+        self._generation = self.store.generation()
         catalog = self.store.catalog()
         self._use(catalog, self.lexical.rebuilt(self.store.passages()))
 
@@ -229,7 +233,8 @@ class Assistant:
         if not self.settings.chroma_url or time.monotonic() - self._checked < SHARED_REFRESH_S:
             return
         self._checked = time.monotonic()
-        if self.store.catalog() != self.catalog:
+        # one small record read, not the whole catalog (which a large archive makes slow)
+        if self.store.generation() != self._generation:
             with self._writing:
                 self.refresh()
 

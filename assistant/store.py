@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,6 +39,10 @@ if TYPE_CHECKING:
 
 PASSAGES = "passages"
 SENTENCES = "sentences"
+#: a one-record collection whose value changes on every write, so that processes sharing
+#: a Chroma server notice each other's changes without reading the whole catalog
+STATE = "state"
+GENERATION_ID = "generation"
 _COSINE = {"hnsw": {"space": "cosine"}}
 _T = TypeVar("_T")
 #: articles embedded together by ``Store.sync`` (a few hundred texts per encode() call)
@@ -138,10 +143,18 @@ def _client(settings: Settings) -> Any:
 class Store:
     """Passages and sentences of every indexed article, in Chroma."""
 
-    def __init__(self, passages: Chroma, sentences: Chroma, embeddings: LocalEmbeddings) -> None:
+    def __init__(
+        self,
+        passages: Chroma,
+        sentences: Chroma,
+        embeddings: LocalEmbeddings,
+        state: Any = None,
+    ) -> None:
         self._passages = passages
         self._sentences = sentences
         self._embeddings = embeddings
+        #: the raw Chroma collection holding the write generation (``None``: not tracked)
+        self._state = state
         self._sentence_vectors: dict[str, np.ndarray] = {}
 
     @property
@@ -157,6 +170,24 @@ class Store:
 
     def count(self) -> int:
         return self._call("counting passages", lambda: self._passages._collection.count())
+
+    def generation(self) -> str:
+        """A token that changes whenever any process writes to the store ("" if never)."""
+        if self._state is None:
+            return ""
+        found = self._call(
+            "reading the store's generation",
+            lambda: self._state.get(ids=[GENERATION_ID], include=["metadatas"]),
+        )
+        metadatas = found.get("metadatas") or [{}]
+        return str((metadatas[0] or {}).get("value", ""))
+
+    def _bump(self) -> None:
+        if self._state is not None:
+            # one-dimensional: the record is looked up by id, never by similarity
+            self._state.upsert(
+                ids=[GENERATION_ID], embeddings=[[1.0]], metadatas=[{"value": uuid.uuid4().hex}]
+            )
 
     def catalog(self, article_id: str | None = None) -> dict[str, ArticleInfo]:
         """Every indexed article by id, or only ``article_id`` (empty when it is not indexed)."""
@@ -360,12 +391,14 @@ class Store:
 
         self._call(f"indexing {article.id}", write)
         self._sentence_vectors.clear()
+        self._call("recording the change", self._bump)
         return len(passages)
 
     def delete(self, article_id: str) -> None:
         """Remove one article's passages and sentences."""
         self._call(f"removing {article_id}", lambda: self._drop_stale(article_id, set(), set()))
         self._sentence_vectors.clear()
+        self._call("recording the change", self._bump)
 
     def _drop_stale(
         self, article_id: str, keep_passages: set[str], keep_sentences: set[str]
@@ -383,6 +416,7 @@ class Store:
         for store in (self._passages, self._sentences):
             store.reset_collection()
         self._sentence_vectors.clear()
+        self._bump()
 
 
 def sentence_id(passage_id: str, j: int) -> str:
@@ -433,7 +467,8 @@ def open_store(settings: Settings, embeddings: LocalEmbeddings) -> Store:
             )
             for name in (PASSAGES, SENTENCES)
         ]
-        return Store(stores[0], stores[1], embeddings)
+        state = client.get_or_create_collection(STATE, embedding_function=None)
+        return Store(stores[0], stores[1], embeddings, state)
 
     with _store_errors("opening the store"):
         try:

@@ -152,6 +152,14 @@ def test_a_second_assistant_picks_up_changes(
     assert (
         "reopened on Friday" in other.ask("When did the harbour reopen?", article="harbour").answer
     )
+    # a replacement of the same size is noticed too (the store's generation changed)
+    shared.add_article(
+        Article(id="harbour", title="Harbour", body="The harbour closed on Monday.")
+    )
+    assert "closed on Monday" in other.ask("When did the harbour close?", article="harbour").answer
+    shared.remove_article("harbour")
+    other.refresh_if_shared()
+    assert "harbour" not in other.catalog
 
 
 def test_server_gone_then_back(shared: Assistant, server: ChromaServer) -> None:

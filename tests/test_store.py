@@ -162,3 +162,18 @@ def test_add_and_remove_article(fresh_settings, counting) -> None:  # type: igno
     assert a.ask("What did Orban say?").citations  # the others still answer
     with pytest.raises(UnknownArticleError):
         a.remove_article("lake")
+
+
+def test_every_write_changes_the_generation(fresh_settings, counting) -> None:  # type: ignore[no-untyped-def]
+    from assistant.schemas import Article
+
+    a = _assistant(fresh_settings, counting)
+    a.index()
+    seen = [a.store.generation()]
+    assert seen[0] and a.store.generation() == seen[0]  # reading does not change it
+    a.add_article(Article(id="lake", title="Lake story", body="The lake froze early."))
+    seen.append(a.store.generation())
+    a.remove_article("lake")
+    seen.append(a.store.generation())
+    assert len(set(seen)) == 3
+    assert a.index().unchanged == [SEED_ID] and a.store.generation() == seen[-1]
