@@ -184,6 +184,7 @@ class Assistant:
         """Reload passages and the article list from the store (after it changed)."""
         # read first: a change made while the rest is read is then noticed next time
         self._generation = self.store.generation()
+        self.store.forget_cached_vectors()
         catalog = self.store.catalog()
         self._use(catalog, self.lexical.rebuilt(self.store.passages()))
 

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 #: weight of the dense cosine in the fused passage score; the rest is normalised BM25.
 #: Dense carries paraphrases ("Pyongyang" for North Korea); BM25 carries rare names.
 DENSE_WEIGHT = 0.6
+#: a scope this small (one article) is searched exactly in memory rather than through
+#: Chroma's index; larger scopes (the whole archive) use the index
+EXACT_SCOPE = 500
 
 #: words that make a question lean on the previous turn ("What did *he* say?")
 _ANAPHORA = frozenset(
@@ -97,7 +100,13 @@ class HybridRetriever(BaseRetriever):
         if vector is None:
             vector = embeddings.query_vector(query)
         pool = min(scope_size, max(4 * self.k, 20))
-        dense = dict(store.dense_search(vector, pool, self.article_id))
+        if self.article_id is not None and scope_size <= EXACT_SCOPE:
+            # one article: every passage's cosine from its cached vector, exact and without
+            # a round trip to Chroma (which costs more than the arithmetic)
+            ids = [p.passage_id for p in lexical.scope(self.article_id)]
+            dense = {pid: float(v @ vector) for pid, v in store.passage_vectors(ids).items()}
+        else:
+            dense = dict(store.dense_search(vector, pool, self.article_id))
         bm25 = lexical.scores(terms(expand(query)), self.article_id)
         best_lexical = sorted(bm25, key=bm25.__getitem__, reverse=True)[:pool]
         missing = [pid for pid in best_lexical if pid not in dense and bm25[pid] > 0]

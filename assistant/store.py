@@ -43,6 +43,8 @@ SENTENCES = "sentences"
 #: a Chroma server notice each other's changes without reading the whole catalog
 STATE = "state"
 GENERATION_ID = "generation"
+#: vectors kept in memory for questions (about 1.5 KB each); past this the cache restarts
+MAX_CACHED_VECTORS = 200_000
 _COSINE = {"hnsw": {"space": "cosine"}}
 _T = TypeVar("_T")
 #: articles embedded together by ``Store.sync`` (a few hundred texts per encode() call)
@@ -156,6 +158,7 @@ class Store:
         #: the raw Chroma collection holding the write generation (``None``: not tracked)
         self._state = state
         self._sentence_vectors: dict[str, np.ndarray] = {}
+        self._passage_vectors: dict[str, np.ndarray] = {}
 
     @property
     def vectorstore(self) -> Chroma:
@@ -181,6 +184,12 @@ class Store:
         )
         metadatas = found.get("metadatas") or [{}]
         return str((metadatas[0] or {}).get("value", ""))
+
+    def forget_cached_vectors(self) -> None:
+        """Drop the vectors kept for questions (after a write: a replaced article keeps its
+        passage and sentence ids; with a shared server, after another process wrote)."""
+        self._sentence_vectors.clear()
+        self._passage_vectors.clear()
 
     def _bump(self) -> None:
         if self._state is not None:
@@ -248,17 +257,19 @@ class Store:
         ]
 
     def passage_vectors(self, passage_ids: Sequence[str]) -> dict[str, np.ndarray]:
-        """Stored vectors of the given passages."""
-        if not passage_ids:
-            return {}
-        records: Any = self._call(
-            "reading passage vectors",
-            lambda: self._passages._collection.get(ids=list(passage_ids), include=["embeddings"]),
-        )
-        return {
-            pid: np.asarray(vec, dtype=np.float32)
-            for pid, vec in zip(records["ids"], records["embeddings"], strict=True)
-        }
+        """Stored vectors of the given passages (cached after first read)."""
+        missing = [pid for pid in passage_ids if pid not in self._passage_vectors]
+        if missing:
+            records: Any = self._call(
+                "reading passage vectors",
+                lambda: self._passages._collection.get(ids=missing, include=["embeddings"]),
+            )
+            if len(self._passage_vectors) > MAX_CACHED_VECTORS:
+                self._passage_vectors.clear()
+            for pid, vec in zip(records["ids"], records["embeddings"], strict=True):
+                self._passage_vectors[pid] = np.asarray(vec, dtype=np.float32)
+        cached = self._passage_vectors
+        return {pid: cached[pid] for pid in passage_ids if pid in cached}
 
     def sentence_vectors(self, passages: Sequence[Passage]) -> dict[str, np.ndarray]:
         """Vectors of the sentences of ``passages``, by sentence id (cached after first read)."""
@@ -269,7 +280,7 @@ class Store:
                 "reading sentence vectors",
                 lambda: self._sentences._collection.get(ids=missing, include=["embeddings"]),
             )
-            if len(self._sentence_vectors) > 200_000:
+            if len(self._sentence_vectors) > MAX_CACHED_VECTORS:
                 self._sentence_vectors.clear()
             for sid, vec in zip(records["ids"], records["embeddings"], strict=True):
                 self._sentence_vectors[sid] = np.asarray(vec, dtype=np.float32)
@@ -390,14 +401,14 @@ class Store:
             )
 
         self._call(f"indexing {article.id}", write)
-        self._sentence_vectors.clear()
+        self.forget_cached_vectors()
         self._call("recording the change", self._bump)
         return len(passages)
 
     def delete(self, article_id: str) -> None:
         """Remove one article's passages and sentences."""
         self._call(f"removing {article_id}", lambda: self._drop_stale(article_id, set(), set()))
-        self._sentence_vectors.clear()
+        self.forget_cached_vectors()
         self._call("recording the change", self._bump)
 
     def _drop_stale(
@@ -415,7 +426,7 @@ class Store:
     def _clear(self) -> None:
         for store in (self._passages, self._sentences):
             store.reset_collection()
-        self._sentence_vectors.clear()
+        self.forget_cached_vectors()
         self._bump()
 
 

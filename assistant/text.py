@@ -115,6 +115,12 @@ def terms(text: str) -> list[str]:
     ]
 
 
+@lru_cache(maxsize=65536)
+def term_set(text: str) -> frozenset[str]:
+    """``terms`` as a set, remembered: an article's sentences are scored again and again."""
+    return frozenset(terms(text))
+
+
 def word_count(text: str) -> int:
     """Words in an answer, ``[n]`` citation markers excluded."""
     return len(re.sub(r"\[\d+\]", " ", text).split())

@@ -30,7 +30,7 @@ from assistant.answering.injection import looks_like_instructions
 from assistant.answering.names import is_known_phrase, question_names, unknown_names
 from assistant.retrieval import Hit, LexicalIndex
 from assistant.schemas import Citation, Passage, RetrievedPassage, Sentence
-from assistant.text import stem, terms, word_count, words
+from assistant.text import stem, term_set, terms, word_count, words
 
 # Weights of the three signals and of the form bonus (sum of weights is 1).
 W_DENSE, W_LEXICAL, W_PASSAGE, FORM_BONUS = 0.5, 0.3, 0.2, 0.08
@@ -96,7 +96,7 @@ def _form_bonus(form: AnswerForm | None, sentence: str, question: str) -> float:
     return 2 * FORM_BONUS if form is SPEECH else FORM_BONUS
 
 
-def _coverage(weights: dict[str, float], sentence_terms: set[str]) -> float:
+def _coverage(weights: dict[str, float], sentence_terms: frozenset[str]) -> float:
     total = sum(weights.values())
     if total <= 0:
         return 0.0
@@ -127,7 +127,7 @@ def score_sentences(
         for j, sentence in enumerate(hit.passage.sentences):
             vector = sentence_vectors.get(f"{hit.passage.passage_id}:{j}")
             dense = float(vector @ query_vector) if vector is not None else hit.dense
-            sentence_terms = set(terms(sentence.text))
+            sentence_terms = term_set(sentence.text)
             cover = _coverage(weights, sentence_terms)
             score = (
                 W_DENSE * dense
