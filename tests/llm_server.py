@@ -150,6 +150,11 @@ class ScriptedLLM:
         return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
 
     @property
+    def ollama_url(self) -> str:
+        """The same server as Ollama's own API (``ASSISTANT_LLM=ollama:MODEL``)."""
+        return self.base_url.removesuffix("/v1")
+
+    @property
     def planted(self) -> list[Drafted]:
         return [d for d in self.drafted if d.planted]
 
@@ -288,6 +293,18 @@ def _chunk(delta: dict[str, Any], model: str, finish: str | None = None) -> byte
     return f"data: {json.dumps(body)}\n\n".encode()
 
 
+def _ollama_line(model: str, content: str, done: bool) -> bytes:
+    body: dict[str, Any] = {
+        "model": model,
+        "created_at": "2026-01-01T00:00:00Z",
+        "message": {"role": "assistant", "content": content},
+        "done": done,
+    }
+    if done:
+        body.update(done_reason="stop", prompt_eval_count=1, eval_count=1)
+    return (json.dumps(body) + "\n").encode()
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     llm: ScriptedLLM
 
@@ -302,7 +319,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_POST(self) -> None:  # noqa: N802 - the standard library's name
-        if not self.path.rstrip("/").endswith("/chat/completions"):
+        ollama = self.path.rstrip("/") == "/api/chat"
+        if not ollama and not self.path.rstrip("/").endswith("/chat/completions"):
             self._send(404, b'{"error": {"message": "not found"}}')
             return
         request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
@@ -313,9 +331,28 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         model = str(request.get("model", "stub"))
         streaming = bool(request.get("stream"))
         try:
-            self._reply(prompt, behaviour, model, streaming, is_rewrite)
+            if ollama:
+                self._reply_ollama(prompt, behaviour, model, streaming, is_rewrite)
+            else:
+                self._reply(prompt, behaviour, model, streaming, is_rewrite)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout)
             pass
+
+    def _reply_ollama(
+        self, prompt: str, behaviour: str, model: str, streaming: bool, is_rewrite: bool
+    ) -> None:
+        """Ollama's own ``/api/chat``: one JSON object, or one per line while streaming."""
+        if behaviour == "slow":
+            time.sleep(self.llm.slow_s)
+        if is_rewrite:
+            content = self.llm.rewrite(prompt)
+        else:
+            content = self.llm.answer(prompt, "good" if behaviour == "slow" else behaviour)
+        pieces = re.findall(r"\S+\s*", content) if streaming else [content]
+        lines = [_ollama_line(model, piece, done=False) for piece in pieces]
+        lines.append(_ollama_line(model, "", done=True))
+        body = b"".join(lines) if streaming else _ollama_line(model, content, done=True)
+        self._send(200, body, "application/x-ndjson")
 
     def _reply(
         self, prompt: str, behaviour: str, model: str, streaming: bool, is_rewrite: bool
