@@ -40,8 +40,10 @@ logger = logging.getLogger(__name__)
 #: earlier turns kept for follow-ups; older ones no longer help find "he" or "that"
 MAX_HISTORY_TURNS = 6
 #: how often (seconds) a shared Chroma server is checked for articles that other
-#: processes added, replaced or removed
-SHARED_REFRESH_S = 5.0
+#: processes added, replaced or removed. Every question: the check reads one small
+#: record (about a millisecond), so other processes' changes show at once, and a server
+#: that went away gives a 503 rather than answers from this process's cached vectors.
+SHARED_REFRESH_S = 0.0
 
 
 @dataclass(frozen=True)
@@ -230,14 +232,16 @@ class Assistant:
             self._reload_article(article_id)
 
     def refresh_if_shared(self) -> None:
-        """With a Chroma server, pick up other processes' changes (at most every few seconds)."""
+        """With a Chroma server, pick up other processes' changes (see ``SHARED_REFRESH_S``)."""
         if not self.settings.chroma_url or time.monotonic() - self._checked < SHARED_REFRESH_S:
             return
         self._checked = time.monotonic()
         # one small record read, not the whole catalog (which a large archive makes slow)
-        if self.store.generation() != self._generation:
+        generation = self.store.generation()
+        if generation != self._generation:
             with self._writing:
-                self.refresh()
+                if generation != self._generation:  # not refreshed while this one waited
+                    self.refresh()
 
     def articles(self) -> list[ArticleInfo]:
         """Indexed articles, by title."""
