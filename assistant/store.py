@@ -43,6 +43,8 @@ SENTENCES = "sentences"
 #: a Chroma server notice each other's changes without reading the whole catalog
 STATE = "state"
 GENERATION_ID = "generation"
+#: records read from Chroma per call when listing a whole collection
+GET_PAGE = 10_000
 #: vectors kept in memory for questions (about 1.5 KB each); past this the cache restarts
 MAX_CACHED_VECTORS = 200_000
 _COSINE = {"hnsw": {"space": "cosine"}}
@@ -202,7 +204,7 @@ class Store:
         """Every indexed article by id, or only ``article_id`` (empty when it is not indexed)."""
         where: Any = {"article_id": article_id} if article_id else None
         records = self._call(
-            "listing articles", lambda: self._passages.get(where=where, include=["metadatas"])
+            "listing articles", lambda: get_all(self._passages._collection, where, ["metadatas"])
         )
         found: dict[str, ArticleInfo] = {}
         counts: dict[str, int] = {}
@@ -229,7 +231,7 @@ class Store:
         where: Any = {"article_id": article_id} if article_id else None
         records = self._call(
             "reading passages",
-            lambda: self._passages.get(where=where, include=["documents", "metadatas"]),
+            lambda: get_all(self._passages._collection, where, ["documents", "metadatas"]),
         )
         result = [
             _passage(text, meta)
@@ -428,6 +430,20 @@ class Store:
             store.reset_collection()
         self.forget_cached_vectors()
         self._bump()
+
+
+def get_all(collection: Any, where: Any, include: list[str]) -> dict[str, list[Any]]:
+    """``collection.get`` of every matching record, a page at a time: one get of more
+    than about 32,000 records fails in SQLite ("too many SQL variables")."""
+    found: dict[str, list[Any]] = {"ids": [], **{key: [] for key in include}}
+    while True:
+        page = collection.get(
+            where=where, include=include, limit=GET_PAGE, offset=len(found["ids"])
+        )
+        for key in found:
+            found[key].extend(page[key])
+        if len(page["ids"]) < GET_PAGE:
+            return found
 
 
 def sentence_id(passage_id: str, j: int) -> str:

@@ -249,7 +249,22 @@ def run(quick: bool) -> dict[str, Any]:
             limited["server_peak_rss_mb"] = peak_rss_mb(process.pid)
             limited["errors"] = _errors(limited, allow_429=True)
             result["rate_limited"] = limited
+        if result["served"]["errors"] or limited["errors"]:
+            # what the server said about them, before its folder is deleted
+            result["server_errors"] = {
+                log.name: server_errors(log) for log in sorted(root.glob("server-*.log"))
+            }
+            for name, lines in result["server_errors"].items():
+                progress(f"load: {name}:\n" + "\n".join(lines))
     return summarise(result)
+
+
+def server_errors(log: Path, most: int = 80) -> list[str]:
+    """The server log's error lines and tracebacks (the first ``most`` lines of them)."""
+    lines = log.read_text(errors="replace").splitlines()
+    marks = ("ERROR", "Traceback")
+    start = next((i for i, line in enumerate(lines) if any(m in line for m in marks)), None)
+    return [] if start is None else lines[start : start + most]
 
 
 def _errors(run_result: dict[str, Any], allow_429: bool) -> int:

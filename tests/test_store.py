@@ -177,3 +177,28 @@ def test_every_write_changes_the_generation(fresh_settings, counting) -> None:  
     seen.append(a.store.generation())
     assert len(set(seen)) == 3
     assert a.index().unchanged == [SEED_ID] and a.store.generation() == seen[-1]
+
+
+def test_a_collection_larger_than_one_sqlite_query_is_read_in_pages(tmp_path: Path) -> None:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    from assistant.store import GET_PAGE, get_all
+
+    client = chromadb.PersistentClient(
+        path=str(tmp_path), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+    collection = client.get_or_create_collection("many", embedding_function=None)
+    total = 40_000  # one get() of more than ~32,000 records fails: "too many SQL variables"
+    for start in range(0, total, 5_000):
+        ids = range(start, start + 5_000)
+        collection.add(
+            ids=[f"p{i}" for i in ids],
+            embeddings=[[1.0, float(i)] for i in ids],
+            metadatas=[{"article_id": f"a{i % 7}"} for i in ids],
+        )
+    everything = get_all(collection, None, ["metadatas"])
+    assert len(everything["ids"]) == len(set(everything["ids"])) == total > 3 * GET_PAGE
+    assert len(everything["metadatas"]) == total
+    one = get_all(collection, {"article_id": "a3"}, ["metadatas"])
+    assert len(one["ids"]) == len([i for i in range(total) if i % 7 == 3])
