@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
-import os
 import sys
 import time
 import traceback
@@ -33,14 +32,9 @@ NAMES = ("latency", "embedding", "scale", "load")
 
 
 def _environment() -> None:
-    # nothing may be downloaded at run time; set before any model library is imported
-    for key, value in (
-        ("HF_HUB_OFFLINE", "1"),
-        ("TRANSFORMERS_OFFLINE", "1"),
-        ("GRADIO_ANALYTICS_ENABLED", "False"),
-        ("TOKENIZERS_PARALLELISM", "false"),
-    ):
-        os.environ.setdefault(key, value)
+    from benchmarks.stats import offline_environment
+
+    offline_environment()
 
 
 def available(name: str) -> bool:

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.stats import aim, distribution, write_result  # noqa: E402
+from benchmarks.stats import aim, distribution, offline_environment, write_result  # noqa: E402
 
 SEED_ARTICLES = ROOT / "index" / "articles"
 DEV = ROOT / "tests" / "fixtures" / "north-korean-troops-dev.jsonl"
@@ -42,13 +42,7 @@ HEAVY = ("torch", "sentence_transformers", "transformers", "gradio", "fastapi", 
 
 def _environment() -> dict[str, str]:
     """This process's environment for child processes: offline, no ASSISTANT_* leaking in."""
-    for key, value in (
-        ("HF_HUB_OFFLINE", "1"),
-        ("TRANSFORMERS_OFFLINE", "1"),
-        ("GRADIO_ANALYTICS_ENABLED", "False"),
-        ("TOKENIZERS_PARALLELISM", "false"),
-    ):
-        os.environ.setdefault(key, value)
+    offline_environment()
     return {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
 
 

@@ -45,6 +45,17 @@ PACKAGES = (
 )
 
 
+def offline_environment() -> None:
+    """Nothing may be downloaded at run time: set before any model library is imported."""
+    for key, value in (
+        ("HF_HUB_OFFLINE", "1"),
+        ("TRANSFORMERS_OFFLINE", "1"),
+        ("GRADIO_ANALYTICS_ENABLED", "False"),
+        ("TOKENIZERS_PARALLELISM", "false"),
+    ):
+        os.environ.setdefault(key, value)
+
+
 def distribution(samples_ms: Sequence[float]) -> dict[str, float]:
     """p50/p95/p99, min, max and mean of latency samples (ms), linearly interpolated."""
     if not samples_ms:
