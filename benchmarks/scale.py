@@ -142,17 +142,23 @@ def query_latency(
 
 
 def fixture_quality(assistant: Assistant, k: int) -> dict[str, dict[str, float | None]]:
-    """The seed test fixtures' metrics, scoped as written and with every scope removed."""
+    """The seed test fixtures' metrics: "scoped" over the cases that name the seed article
+    (asked as written), "all" over every case with its scope removed.
+
+    A case without a scope (an off-topic or injection question) searches the whole archive
+    even "as written", so it belongs with "all", not with the scoped aim.
+    """
     from assistant.evaluation.fixtures import load_cases
     from assistant.evaluation.metrics import compute_metrics
     from assistant.evaluation.runner import run_cases, warm_up
 
     cases = load_cases([TEST])
+    scoped = [case for case in cases if case.article]
     unscoped = [case.model_copy(update={"article": None}) for case in cases]
     warm_up(assistant)
     return {
-        "scoped": compute_metrics(run_cases(assistant, cases), k),
-        "all": compute_metrics(run_cases(assistant, unscoped), k),
+        "scoped": compute_metrics(run_cases(assistant, scoped), k) | {"cases": len(scoped)},
+        "all": compute_metrics(run_cases(assistant, unscoped), k) | {"cases": len(unscoped)},
     }
 
 
@@ -307,7 +313,7 @@ def summarise(result: dict[str, Any], n: int, rounds: int, questions: int) -> di
         deltas[name] = {}
         for scope in ("scoped", "all"):
             deltas[name][scope] = {
-                key: _delta(store["quality"][scope].get(key), seed["quality"]["scoped"].get(key))
+                key: _delta(store["quality"][scope].get(key), seed["quality"][scope].get(key))
                 for key in KEY_METRICS
             }
     # abstention and answer rate can move either way; a drop is what matters for all
@@ -329,13 +335,15 @@ def summarise(result: dict[str, Any], n: int, rounds: int, questions: int) -> di
         aim(
             f"seed fixtures scoped to the seed keep their quality among {n:,} distractors",
             worst_scoped,
-            f"largest drop of any key metric, scoped, >= -{QUALITY_TOLERANCE}",
+            f"largest drop of any key metric over the {seed['quality']['scoped']['cases']} "
+            f"cases that name the seed, >= -{QUALITY_TOLERANCE}",
             None if worst_scoped is None else worst_scoped >= -QUALITY_TOLERANCE,
         ),
         aim(
             f"across the whole archive ({n:,} distractors): loss reported",
             worst_all,
-            "largest drop of any key metric, unscoped (reported, no threshold)",
+            f"largest drop of any key metric over all {seed['quality']['all']['cases']} cases "
+            "unscoped, against the seed alone (reported, no threshold)",
             None,
             report_only=True,
         ),
@@ -399,6 +407,7 @@ def _tables(result: dict[str, Any], n: int) -> list[dict[str, Any]]:
             [
                 key,
                 _v(seed["quality"]["scoped"].get(key)),
+                _v(seed["quality"]["all"].get(key)),
                 _v(embedded["quality"]["scoped"].get(key)),
                 _v(embedded["quality"]["all"].get(key)),
                 _v(server["quality"]["scoped"].get(key)),
@@ -417,10 +426,15 @@ def _tables(result: dict[str, Any], n: int) -> list[dict[str, Any]]:
             "rows": latency_rows,
         },
         {
-            "title": "Scale: the seed's test fixtures (report only)",
+            "title": (
+                f"Scale: the seed's test fixtures, scoped ({seed['quality']['scoped']['cases']} "
+                f"cases that name the seed) and all ({seed['quality']['all']['cases']} cases, "
+                "scope removed)"
+            ),
             "columns": [
                 "metric",
-                "seed alone",
+                "seed alone, scoped",
+                "seed alone, all",
                 "embedded, scoped",
                 "embedded, all",
                 "server, scoped",
