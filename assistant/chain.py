@@ -231,9 +231,15 @@ class Assistant:
             self.store.delete(article_id)
             self._reload_article(article_id)
 
-    def refresh_if_shared(self) -> None:
-        """With a Chroma server, pick up other processes' changes (see ``SHARED_REFRESH_S``)."""
-        if not self.settings.chroma_url or time.monotonic() - self._checked < SHARED_REFRESH_S:
+    def refresh_if_changed(self) -> None:
+        """Pick up what another process changed: with a Chroma server, its writes (see
+        ``SHARED_REFRESH_S``); with the embedded store, a store rebuilt in its folder (by
+        `assistant index` after the old one was deleted or damaged), opened anew."""
+        if not self.settings.chroma_url:
+            if self.store.file_state() == "replaced":
+                self._reopen()
+            return
+        if time.monotonic() - self._checked < SHARED_REFRESH_S:
             return
         self._checked = time.monotonic()
         # one small record read, not the whole catalog (which a large archive makes slow)
@@ -242,6 +248,17 @@ class Assistant:
             with self._writing:
                 if generation != self._generation:  # not refreshed while this one waited
                     self.refresh()
+
+    def _reopen(self) -> None:
+        from assistant.store import reopen_store
+
+        with self._writing:
+            if self.store.file_state() != "replaced":  # reopened while this one waited
+                return
+            logger.info("the store in %s was rebuilt; opening it", self.settings.chroma_dir)
+            store = reopen_store(self.settings, self.embeddings)
+            self.store = store
+            self.refresh()
 
     def articles(self) -> list[ArticleInfo]:
         """Indexed articles, by title."""
@@ -435,7 +452,7 @@ class Assistant:
     ) -> Answer:
         """Answer one question, optionally in a conversation and scoped to one article."""
         started = time.perf_counter()
-        self.refresh_if_shared()
+        self.refresh_if_changed()
         answer = self.chain.invoke(self.check(question, history, article))
         answer.latency_ms = round((time.perf_counter() - started) * 1000, 2)
         return answer
@@ -454,7 +471,7 @@ class Assistant:
         in the extractive answer, as ``ask`` does. The extractive answerer sends no deltas.
         """
         started = time.perf_counter()
-        self.refresh_if_shared()
+        self.refresh_if_changed()
         state = self._retrieve(self.check(question, history, article))
         return self._stream_answer(state, started)
 

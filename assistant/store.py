@@ -45,6 +45,8 @@ STATE = "state"
 GENERATION_ID = "generation"
 #: records read from Chroma per call when listing a whole collection
 GET_PAGE = 10_000
+#: the embedded store's database, inside ASSISTANT_CHROMA_DIR (chromadb's file name)
+DATABASE_FILE = "chroma.sqlite3"
 #: vectors kept in memory for questions (about 1.5 KB each); past this the cache restarts
 MAX_CACHED_VECTORS = 200_000
 _COSINE = {"hnsw": {"space": "cosine"}}
@@ -144,6 +146,15 @@ def _client(settings: Settings) -> Any:
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
 
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """The (device, inode) of ``path``, ``None`` when it is not there."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino)
+
+
 class Store:
     """Passages and sentences of every indexed article, in Chroma."""
 
@@ -153,12 +164,16 @@ class Store:
         sentences: Chroma,
         embeddings: LocalEmbeddings,
         state: Any = None,
+        database: Path | None = None,
     ) -> None:
         self._passages = passages
         self._sentences = sentences
         self._embeddings = embeddings
         #: the raw Chroma collection holding the write generation (``None``: not tracked)
         self._state = state
+        #: the embedded store's database file and its identity when opened (``None``: server)
+        self._database = database
+        self._identity = None if database is None else _file_identity(database)
         self._sentence_vectors: dict[str, np.ndarray] = {}
         self._passage_vectors: dict[str, np.ndarray] = {}
 
@@ -186,6 +201,25 @@ class Store:
         )
         metadatas = found.get("metadatas") or [{}]
         return str((metadatas[0] or {}).get("value", ""))
+
+    def file_state(self) -> str:
+        """The embedded store's database file since it was opened: "same", "replaced" (a
+        new file at its path, e.g. rebuilt by `assistant index`) or "gone" (deleted; what
+        is open still answers, but nothing written is kept). "same" for a Chroma server."""
+        if self._database is None:
+            return "same"
+        identity = _file_identity(self._database)
+        if identity is None:
+            return "gone"
+        return "same" if identity == self._identity else "replaced"
+
+    def check_files(self) -> None:
+        """Raise ``StoreError`` when the embedded store's files were deleted under it."""
+        if self._database is not None and _file_identity(self._database) is None:
+            raise StoreError(
+                f"the vector store's files in {self._database.parent} were deleted while the "
+                "app was running; run `assistant index` to rebuild the store"
+            )
 
     def forget_cached_vectors(self) -> None:
         """Drop the vectors kept for questions (after a write: a replaced article keeps its
@@ -335,6 +369,7 @@ class Store:
 
     def put(self, article: Article) -> int:
         """Add or replace one article; returns its passage count."""
+        self.check_files()  # written into deleted files, it would be lost at the next start
         return self._write(article, self._embed([article])[0])
 
     def _embed(self, articles: Sequence[Article]) -> list[_Embedded]:
@@ -409,6 +444,7 @@ class Store:
 
     def delete(self, article_id: str) -> None:
         """Remove one article's passages and sentences."""
+        self.check_files()
         self._call(f"removing {article_id}", lambda: self._drop_stale(article_id, set(), set()))
         self.forget_cached_vectors()
         self._call("recording the change", self._bump)
@@ -495,7 +531,8 @@ def open_store(settings: Settings, embeddings: LocalEmbeddings) -> Store:
             for name in (PASSAGES, SENTENCES)
         ]
         state = client.get_or_create_collection(STATE, embedding_function=None)
-        return Store(stores[0], stores[1], embeddings, state)
+        database = None if settings.chroma_url else settings.chroma_dir / DATABASE_FILE
+        return Store(stores[0], stores[1], embeddings, state, database)
 
     with _store_errors("opening the store"):
         try:
@@ -513,6 +550,12 @@ def open_store(settings: Settings, embeddings: LocalEmbeddings) -> Store:
                 raise
             _set_aside(settings.chroma_dir, exc)
         return connect()
+
+
+def reopen_store(settings: Settings, embeddings: LocalEmbeddings) -> Store:
+    """Open the embedded store again with a new client (after its files were replaced)."""
+    _forget_client(settings.chroma_dir)
+    return open_store(settings, embeddings)
 
 
 def _forget_client(folder: Path) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import sys
 import time
 import traceback
@@ -27,7 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-#: in running order; embedding is skipped while benchmarks/embedding.py does not exist
+#: in running order
 NAMES = ("latency", "embedding", "scale", "load")
 
 
@@ -37,52 +36,14 @@ def _environment() -> None:
     offline_environment()
 
 
-def available(name: str) -> bool:
-    """Whether the benchmark's module is there (embedding is written by another change)."""
-    return importlib.util.find_spec(f"benchmarks.{name}") is not None
-
-
-def run_embedding(quick: bool, args: argparse.Namespace) -> dict[str, Any]:
-    """benchmarks/embedding.py's measures, through its ``run`` when it has one."""
-    module = importlib.import_module("benchmarks.embedding")
-    if hasattr(module, "run"):
-        return dict(module.run(quick))
-    result: dict[str, Any] = {
-        "query_embedding": module.measure_query_embedding(20 if quick else 100),
-        "cold_start": module.measure_cold_start(),
-        "ingestion": module.measure_ingestion(args.articles or (20 if quick else 200)),
-    }
-    result.setdefault("aims", [])
-    result["tables"] = [flat_table("Embedding", result)]
-    return result
-
-
 def runner(name: str) -> Callable[[bool, argparse.Namespace], dict[str, Any]]:
     """The function that runs benchmark ``name`` as ``(quick, args) -> result``."""
-    if name == "embedding":
-        return run_embedding
     module = importlib.import_module(f"benchmarks.{name}")
     if name == "scale":
         return lambda quick, args: dict(module.run(quick, articles=args.articles))
     if name == "latency":
         return lambda quick, args: dict(module.run(quick, questions=args.questions))
     return lambda quick, args: dict(module.run(quick))
-
-
-def flat_table(title: str, result: dict[str, Any]) -> dict[str, Any]:
-    """A two-column table of every number in ``result`` (for results without their own)."""
-    rows: list[list[Any]] = []
-
-    def walk(prefix: str, value: Any) -> None:
-        if isinstance(value, dict):
-            for key, inner in value.items():
-                if key not in ("tables", "aims"):
-                    walk(f"{prefix}.{key}" if prefix else str(key), inner)
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            rows.append([prefix, f"{value:g}"])
-
-    walk("", result)
-    return {"title": title, "columns": ["figure", "value"], "rows": rows}
 
 
 def _console() -> Any:
@@ -142,10 +103,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     aims: list[tuple[str, dict[str, Any]]] = []
     outcome: dict[str, str] = {}
     for name in selected:
-        if not available(name):
-            outcome[name] = f"skipped: benchmarks/{name}.py is not there"
-            progress(outcome[name])
-            continue
         progress(f"{name}: {'quick' if args.quick else 'full'} run")
         started = time.perf_counter()
         try:

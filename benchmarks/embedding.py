@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.processes import HOST, free_port, running  # noqa: E402
 from benchmarks.stats import aim, distribution, offline_environment, write_result  # noqa: E402
 
 SEED_ARTICLES = ROOT / "index" / "articles"
@@ -134,37 +134,15 @@ def import_costs(stderr: str, top: int = 10) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: r["ms"], reverse=True)[:top]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _web_first_answer(env: dict[str, str]) -> dict[str, float]:
     """Seconds from starting ``assistant serve`` to its first /api/health and /api/ask."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    started = time.perf_counter()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "serve", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        health = None
-        while health is None:
-            if server.poll() is not None:
-                raise RuntimeError(f"assistant serve exited with {server.returncode}")
-            if time.perf_counter() - started > 300:
-                raise RuntimeError("assistant serve did not answer within 300 s")
-            try:
-                with urllib.request.urlopen(f"{base}/api/health", timeout=5) as response:
-                    if response.status == 200:
-                        health = time.perf_counter() - started
-            except OSError:
-                time.sleep(0.05)
+    port = free_port()
+    base = f"http://{HOST}:{port}"
+    command = [sys.executable, "-m", "assistant", "serve", "--port", str(port)]
+    with running(
+        command, f"{base}/api/health", "assistant serve", env=env, cwd=ROOT, poll_s=0.05
+    ) as (_, health):
+        started = time.perf_counter()
         request = urllib.request.Request(
             f"{base}/api/ask",
             data=json.dumps({"question": QUESTION}).encode(),
@@ -172,14 +150,7 @@ def _web_first_answer(env: dict[str, str]) -> dict[str, float]:
         )
         with urllib.request.urlopen(request, timeout=60) as response:
             json.loads(response.read())
-        asked = time.perf_counter() - started
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        asked = health + time.perf_counter() - started
     return {"web_first_health_s": round(health, 3), "web_first_ask_s": round(asked, 3)}
 
 

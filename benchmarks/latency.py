@@ -192,7 +192,7 @@ def summarise(
 ) -> dict[str, Any]:
     """Per-round figures, their spread, the same-round ratios, the aims and the table."""
     per_round = {name: [distribution(r) for r in runs] for name, runs in samples.items() if runs}
-    latency = {
+    latency: dict[str, dict[str, Any]] = {
         name: {
             "p50": spread(d["p50"] for d in dists),
             "p95": spread(d["p95"] for d in dists),

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.latency import DEV, SEED_FILE, TEST, fixture_questions, shared_onnx_env
+from benchmarks.processes import HOST, free_port, running
 from benchmarks.stats import aim, distribution, peak_rss_mb, progress, rss_mb, spread
 
-HOST = "127.0.0.1"  # the only target this benchmark ever talks to
 #: (clients, questions per client, repeats)
 SHAPE = {True: (4, 10, 2), False: (16, 50, 3)}
 #: default-limit run: enough questions to spend the 30-question burst and more
@@ -41,12 +40,6 @@ TIME_LIMIT_S = {True: 60.0, False: 120.0}
 REQUEST_TIMEOUT_S = 30.0
 HIGH_LIMIT = "1000000/minute"
 DEFAULT_LIMIT = "30/minute"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 def _env(root: Path, rate_limit: str) -> dict[str, str]:
@@ -79,41 +72,21 @@ def build_index(root: Path) -> None:
 
 @contextmanager
 def web_app(root: Path, rate_limit: str) -> Iterator[tuple[str, subprocess.Popen[bytes], float]]:
-    """``assistant serve`` on a free port of 127.0.0.1; its URL, process and start-up time."""
-    import httpx
+    """``assistant serve`` on a free port of 127.0.0.1; its URL, process and start-up time.
 
-    port = _free_port()
-    env = _env(root, rate_limit)
-    log = (root / f"server-{port}.log").open("wb")
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "serve", "--host", HOST, "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    Its output is kept in ``root`` (``server_errors`` reads it when a request failed).
+    """
+    port = free_port()
     url = f"http://{HOST}:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                tail = (root / f"server-{port}.log").read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"the web app did not start:\n{tail}")
-            time.sleep(0.3)
-        yield url, process, time.perf_counter() - started
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    command = [sys.executable, "-m", "assistant", "serve", "--host", HOST, "--port", str(port)]
+    with running(
+        command,
+        f"{url}/api/health",
+        "the web app",
+        env=_env(root, rate_limit),
+        log=root / f"server-{port}.log",
+    ) as (process, start_s):
+        yield url, process, start_s
 
 
 async def _client(

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import gc
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from benchmarks.corpus import write_corpus
 from benchmarks.latency import DEV, SEED_FILE, SEED_ID, TEST, fixture_questions, shared_onnx
+from benchmarks.processes import HOST, free_port, running
 from benchmarks.stats import (
     aim,
     distribution,
@@ -63,45 +63,15 @@ KEY_METRICS = (
 QUALITY_TOLERANCE = 0.01
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def chroma_server(data: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """A ``chroma run`` on 127.0.0.1 serving ``data``; its URL and process."""
-    import httpx
-
-    port = _free_port()
+    port = free_port()
     chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or "chroma"
-    process = subprocess.Popen(
-        [chroma, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        # a large store takes a while to load its segments before it answers
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v2/heartbeat", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("chroma run did not start")
-            time.sleep(0.3)
+    url = f"http://{HOST}:{port}"
+    command = [chroma, "run", "--path", str(data), "--host", HOST, "--port", str(port)]
+    with running(command, f"{url}/api/v2/heartbeat", "chroma run") as (process, _):
         yield url, process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def open_assistant(settings: Settings, embeddings: LocalEmbeddings) -> Assistant:

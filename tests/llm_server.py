@@ -97,10 +97,19 @@ def parse_passages(block: str) -> list[tuple[int, str]]:
     return found
 
 
+_ASCII_QUOTES = str.maketrans({"“": '"', "”": '"', "’": "'"})
+
+
+def _tagged(pattern: re.Pattern[str], prompt: str) -> str:
+    """What ``pattern``'s first group finds in the prompt, "" when it is not there."""
+    found = pattern.search(prompt)
+    return found[1] if found else ""
+
+
 def reword(sentence: str) -> str:
     """A light rewording, as a model would: no leading "Meanwhile,", ASCII quotes."""
     text = _LEADING.sub("", sentence)
-    text = text.translate(str.maketrans({"“": '"', "”": '"', "’": "'"}))
+    text = text.translate(_ASCII_QUOTES)
     return text[:1].upper() + text[1:]
 
 
@@ -168,7 +177,7 @@ class ScriptedLLM:
 
     def rewrite(self, prompt: str) -> str:
         """The follow-up with its pronoun replaced by the name the previous question named."""
-        question = (_QUESTION.search(prompt) or _QUESTION.search("<question></question>"))[1]
+        question = _tagged(_QUESTION, prompt)
         conversation = _CONVERSATION.search(prompt)
         previous = [
             line.removeprefix("Reader:").strip()
@@ -193,10 +202,8 @@ class ScriptedLLM:
 
     def answer(self, prompt: str, behaviour: str) -> str:
         """The reply to an answer prompt, for one behaviour."""
-        question = (_QUESTION.search(prompt) or _QUESTION.search("<question></question>"))[1]
-        passages = parse_passages(
-            (_PASSAGES.search(prompt) or _PASSAGES.search("<passages></passages>"))[1]
-        )
+        question = _tagged(_QUESTION, prompt)
+        passages = parse_passages(_tagged(_PASSAGES, prompt))
         if behaviour == "obey":
             self.drafted.append(Drafted(question, behaviour, ()))
             return "PWNED"

@@ -153,12 +153,10 @@ def test_a_second_assistant_picks_up_changes(
         "reopened on Friday" in other.ask("When did the harbour reopen?", article="harbour").answer
     )
     # a replacement of the same size is noticed too (the store's generation changed)
-    shared.add_article(
-        Article(id="harbour", title="Harbour", body="The harbour closed on Monday.")
-    )
+    shared.add_article(Article(id="harbour", title="Harbour", body="The harbour closed on Monday."))
     assert "closed on Monday" in other.ask("When did the harbour close?", article="harbour").answer
     shared.remove_article("harbour")
-    other.refresh_if_shared()
+    other.refresh_if_changed()
     assert "harbour" not in other.catalog
 
 

@@ -333,6 +333,7 @@ def ask_stream(body: AskRequest, assistant: AssistantDep) -> StreamingResponse:
 @router.get("/articles", responses=_errors(503))
 def list_articles(assistant: AssistantDep) -> list[ArticleSummary]:
     """The indexed articles, by title."""
+    assistant.refresh_if_changed()
     return [ArticleSummary.model_validate(info) for info in assistant.articles()]
 
 
@@ -367,7 +368,10 @@ def delete_article(article_id: str, assistant: AssistantDep) -> Response:
 
 @router.get("/health", responses=_errors(503))
 def health(assistant: AssistantDep) -> Health:
-    """Whether the service is up; counting passages asks the store, so a lost store shows."""
+    """Whether the service is up; counting passages asks the store, so a lost store shows,
+    and so do its files deleted under the app (which answers from what it has open)."""
+    assistant.refresh_if_changed()
+    assistant.store.check_files()
     return Health(
         status="ok",
         articles=len(assistant.catalog),
