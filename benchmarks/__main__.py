@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import sys
 import time
 import traceback
@@ -91,6 +92,46 @@ def print_summary(aims: list[tuple[str, dict[str, Any]]], outcome: dict[str, str
     console.print(table)
 
 
+def markdown_tables(result: dict[str, Any]) -> str:
+    """The result's tables as Markdown (what README "Performance" shows), with its command."""
+    lines = [f"`{result.get('command', '')}` ({result.get('timestamp', '')})", ""]
+    for spec in result.get("tables", []):
+        columns = spec["columns"]
+        lines += [f"**{spec['title']}**", ""]
+        lines.append("| " + " | ".join(columns) + " |")
+        lines.append("|---|" + "---:|" * (len(columns) - 1))
+        for row in spec["rows"]:
+            lines.append("| " + " | ".join(str(cell).replace("|", "/") for cell in row) + " |")
+        lines.append("")
+    aims = result.get("aims", [])
+    if aims:
+        lines += ["| aim | target | measured | met |", "|---|---|---:|---|"]
+        for item in aims:
+            met = (
+                "reported"
+                if item.get("report_only")
+                else {True: "yes", False: "no"}.get(item["met"], "not measured")
+            )
+            measured = "—" if item["measured"] is None else f"{item['measured']:g}"
+            lines.append(f"| {item['aim']} | {item['target']} | {measured} | {met} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def cmd_tables(args: argparse.Namespace) -> int:
+    """Print saved results as Markdown; exit 2 when one is missing or unreadable."""
+    for name in args.only or NAMES:
+        path = args.results / f"{name}.json"
+        try:
+            result = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            print(f"error: cannot read {path}: {exc}", file=sys.stderr)
+            return 2
+        print(f"### {name}\n")
+        print(markdown_tables(result))
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the selected benchmarks; exit 1 when one of them failed to run."""
     from benchmarks.stats import progress, write_result
@@ -159,6 +200,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the JSON results go (default benchmarks/results)",
     )
     run.set_defaults(handler=cmd_run)
+    tables = commands.add_parser("tables", help="print saved results as Markdown (README)")
+    tables.add_argument(
+        "--only", nargs="+", metavar="NAME", choices=NAMES, help=f"only these: {NAMES}"
+    )
+    tables.add_argument(
+        "--results",
+        type=Path,
+        default=RESULTS_DIR,
+        metavar="DIR",
+        help="where the JSON results are (default benchmarks/results)",
+    )
+    tables.set_defaults(handler=cmd_tables)
     return parser
 
 

@@ -104,3 +104,33 @@ def test_quick_latency_run_writes_valid_json(tmp_path: Path) -> None:
     assert result["ratios"]["answer_p50 / tutorial_p50"]["median"] > 0
     assert {a["aim"] for a in result["aims"]} >= {"answer under 2x the floor on one article"}
     assert "Assistant.ask" in done.stdout and "Summary" in done.stdout
+
+    # the same result, as the Markdown README "Performance" shows
+    tables = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "tables", "--only", "latency"]
+        + ["--results", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert tables.returncode == 0, tables.stderr
+    assert "| measure | p50 ms | p95 ms |" in tables.stdout
+    assert re.search(r"^\| Assistant\.ask \(end to end\) \| [\d.]+ \|", tables.stdout, re.M)
+    assert "| answer under 2x the floor on one article |" in tables.stdout
+
+
+def test_tables_of_a_missing_result_is_one_line_error(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "tables", "--only", "scale"]
+        + ["--results", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: cannot read") and done.stderr.count("\n") == 1
