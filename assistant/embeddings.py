@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 #: batches larger than this are embedded with every core; smaller ones (questions) with one
 BULK_TEXTS = 8
+#: query vectors kept (questions asked again, by other readers of the same article)
+QUERY_CACHE = 1024
 
 
 @contextmanager
@@ -80,6 +82,8 @@ class LocalEmbeddings(Embeddings):
         self.onnx_bulk = onnx_bulk
         self._batch_size = batch_size
         self._cache: dict[str, np.ndarray] = {}
+        #: the web app asks from several threads: the cache's evictions must not race
+        self._caching = threading.Lock()
         self._loading = threading.Lock()
 
     @property
@@ -133,14 +137,16 @@ class LocalEmbeddings(Embeddings):
         vector = self._cache.get(text)
         if vector is None:
             vector = self.encode([text])[0]
-            if len(self._cache) >= 1024:
-                self._cache.pop(next(iter(self._cache)))
-            self._cache[text] = vector
+            with self._caching:
+                while len(self._cache) >= QUERY_CACHE:
+                    self._cache.pop(next(iter(self._cache)))
+                self._cache[text] = vector
         return vector
 
     def clear_cache(self) -> None:
         """Forget cached query vectors (benchmarks measure the model, not the cache)."""
-        self._cache.clear()
+        with self._caching:
+            self._cache.clear()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode(list(texts)).tolist()

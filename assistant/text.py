@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 
@@ -69,11 +70,19 @@ def words(text: str) -> list[str]:
     return [w.rstrip(".").replace("'s", "") for w in _WORD.findall(normalize(text))]
 
 
-@lru_cache(maxsize=1)
-def _stemmer():  # type: ignore[no-untyped-def]
-    import snowballstemmer
+#: one stemmer per thread: a snowballstemmer stemmer keeps the word it is stemming on
+#: the instance, so one shared by the web app's worker threads mixes their words up
+#: (wrong stems, which ``stem`` would then remember, or an IndexError)
+_per_thread = threading.local()
 
-    return snowballstemmer.stemmer("english")
+
+def _stemmer():  # type: ignore[no-untyped-def]
+    stemmer = getattr(_per_thread, "stemmer", None)
+    if stemmer is None:
+        import snowballstemmer
+
+        stemmer = _per_thread.stemmer = snowballstemmer.stemmer("english")
+    return stemmer
 
 
 @lru_cache(maxsize=65536)

@@ -233,11 +233,18 @@ def run(quick: bool) -> dict[str, Any]:
 
 
 def server_errors(log: Path, most: int = 80) -> list[str]:
-    """The server log's error lines and tracebacks (the first ``most`` lines of them)."""
+    """The server log from its first error line or traceback on: all of it up to ``most``
+    lines, else its first and last lines (a traceback's cause is at its end)."""
     lines = log.read_text(errors="replace").splitlines()
     marks = ("ERROR", "Traceback")
     start = next((i for i, line in enumerate(lines) if any(m in line for m in marks)), None)
-    return [] if start is None else lines[start : start + most]
+    if start is None:
+        return []
+    found = lines[start:]
+    if len(found) <= most:
+        return found
+    head = most // 4
+    return [*found[:head], f"... {len(found) - most:,} lines left out ...", *found[-(most - head) :]]
 
 
 def _errors(run_result: dict[str, Any], allow_429: bool) -> int:
