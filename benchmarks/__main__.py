@@ -101,7 +101,7 @@ def markdown_tables(result: dict[str, Any]) -> str:
         lines.append("| " + " | ".join(columns) + " |")
         lines.append("|---|" + "---:|" * (len(columns) - 1))
         for row in spec["rows"]:
-            lines.append("| " + " | ".join(str(cell).replace("|", "/") for cell in row) + " |")
+            lines.append("| " + " | ".join(str(cell).replace("|", "\\|") for cell in row) + " |")
         lines.append("")
     aims = result.get("aims", [])
     if aims:

@@ -244,7 +244,11 @@ def server_errors(log: Path, most: int = 80) -> list[str]:
     if len(found) <= most:
         return found
     head = most // 4
-    return [*found[:head], f"... {len(found) - most:,} lines left out ...", *found[-(most - head) :]]
+    return [
+        *found[:head],
+        f"... {len(found) - most:,} lines left out ...",
+        *found[-(most - head) :],
+    ]
 
 
 def _errors(run_result: dict[str, Any], allow_429: bool) -> int:
