@@ -269,6 +269,7 @@ def assert_error(response: httpx.Response, status: int, code: str, message: str 
     assert set(error) == {"code", "message"}
     assert error["code"] == code
     assert message in error["message"]
+    assert error["message"] == " ".join(error["message"].splitlines()), "not one line"
     assert "Traceback" not in response.text and 'File "' not in response.text
 
 
@@ -458,6 +459,9 @@ def test_html_in_a_question_comes_back_as_data(url: str) -> None:
     ("method", "path", "status", "code"),
     [
         ("GET", "/api/no-such-route", 404, "not_found"),
+        # line breaks in the path (found by hypothesis): the message quotes it encoded
+        ("GET", "/api/no-such%0D%0Aroute", 404, "not_found"),
+        ("DELETE", "/api/articles//%0D", 404, "not_found"),
         ("GET", "/api/ask", 405, "method_not_allowed"),
         ("PUT", "/api/articles", 405, "method_not_allowed"),
     ],

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from http import HTTPStatus
 from typing import Annotated, Any, cast
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -120,11 +122,20 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
+#: what splits a line (str.splitlines' set), replaced in error messages
+_LINE_BREAKS = re.compile(r"[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+")
+
+
+def error_body(code: str, message: str) -> ErrorBody:
+    """An error's JSON, its message on one line whatever of the request it quotes."""
+    return ErrorBody(error=ErrorDetail(code=code, message=_LINE_BREAKS.sub(" ", message)))
+
+
 def error_response(
     status: int, code: str, message: str, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     """The error JSON every failure of the API is answered with."""
-    body = ErrorBody(error=ErrorDetail(code=code, message=message))
+    body = error_body(code, message)
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
@@ -272,7 +283,7 @@ def sse(event: str, data: object) -> bytes:
 
 def sse_error(code: str, message: str) -> bytes:
     """The ``error`` event: the error JSON every failure of the API is answered with."""
-    return sse("error", ErrorBody(error=ErrorDetail(code=code, message=message)).model_dump())
+    return sse("error", error_body(code, message).model_dump())
 
 
 def event_stream(events: Iterator[StreamEvent]) -> Iterator[bytes]:
@@ -404,5 +415,7 @@ def unknown_route(request: Request, path: str) -> None:
             headers={"Allow": ", ".join(allowed)},
         )
     raise ApiError(
-        404, "not_found", f"no API route {request.method} /api/{path}; see /openapi.json"
+        404,
+        "not_found",
+        f"no API route {request.method} /api/{quote(path, safe='/')}; see /openapi.json",
     )
