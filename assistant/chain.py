@@ -256,8 +256,7 @@ class Assistant:
             if self.store.file_state() != "replaced":  # reopened while this one waited
                 return
             logger.info("the store in %s was rebuilt; opening it", self.settings.chroma_dir)
-            store = reopen_store(self.settings, self.embeddings)
-            self.store = store
+            self.store = reopen_store(self.settings, self.embeddings)
             self.refresh()
 
     def articles(self) -> list[ArticleInfo]:

@@ -233,6 +233,16 @@ HARBOUR = {
 }
 
 
+def post_harbour(base: str) -> httpx.Response:
+    """``POST /api/articles`` of ``HARBOUR`` as the admin."""
+    return httpx.post(
+        f"{base}/api/articles",
+        json=HARBOUR,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=CALL_LIMIT_S,
+    )
+
+
 # -- the Chroma server killed under load ---------------------------------------------------
 
 
@@ -258,12 +268,7 @@ def test_chroma_server_killed_under_load_and_restarted(
         )
         assert "vector store" in assert_error_json(down, 503, "store_unavailable")
         # an article sent while the store is down: refused, but kept in the articles folder
-        added = httpx.post(
-            f"{base}/api/articles",
-            json=HARBOUR,
-            headers={"Authorization": f"Bearer {TOKEN}"},
-            timeout=CALL_LIMIT_S,
-        )
+        added = post_harbour(base)
         assert "vector store" in assert_error_json(added, 503, "store_unavailable")
         assert (on_server.settings.articles_dir / "harbour.md").is_file()
 
@@ -524,12 +529,7 @@ def test_store_folder_deleted_under_a_running_app(embedded: Assistant) -> None:
         assert "deleted" in message and "assistant index" in message
         # an article sent now would be written into deleted files: refused, but kept in
         # the articles folder for the rebuild
-        added = httpx.post(
-            f"{base}/api/articles",
-            json=HARBOUR,
-            headers={"Authorization": f"Bearer {TOKEN}"},
-            timeout=CALL_LIMIT_S,
-        )
+        added = post_harbour(base)
         assert "deleted" in assert_error_json(added, 503, "store_unavailable")
         assert (settings.articles_dir / "harbour.md").is_file()
 
