@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlparse
 
 import numpy as np
@@ -49,6 +49,8 @@ GET_PAGE = 10_000
 DATABASE_FILE = "chroma.sqlite3"
 #: vectors kept in memory for questions (about 1.5 KB each); past this the cache restarts
 MAX_CACHED_VECTORS = 200_000
+#: the embedded store's database file since it was opened (``Store.file_state``)
+FileState = Literal["same", "replaced", "gone"]
 _COSINE = {"hnsw": {"space": "cosine"}}
 _T = TypeVar("_T")
 #: articles embedded together by ``Store.sync`` (a few hundred texts per encode() call)
@@ -202,7 +204,7 @@ class Store:
         metadatas = found.get("metadatas") or [{}]
         return str((metadatas[0] or {}).get("value", ""))
 
-    def file_state(self) -> str:
+    def file_state(self) -> FileState:
         """The embedded store's database file since it was opened: "same", "replaced" (a
         new file at its path, e.g. rebuilt by `assistant index`) or "gone" (deleted; what
         is open still answers, but nothing written is kept). "same" for a Chroma server."""
@@ -215,7 +217,7 @@ class Store:
 
     def check_files(self) -> None:
         """Raise ``StoreError`` when the embedded store's files were deleted under it."""
-        if self._database is not None and _file_identity(self._database) is None:
+        if self._database is not None and self.file_state() == "gone":
             raise StoreError(
                 f"the vector store's files in {self._database.parent} were deleted while the "
                 "app was running; run `assistant index` to rebuild the store"
@@ -294,33 +296,30 @@ class Store:
 
     def passage_vectors(self, passage_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors of the given passages (cached after first read)."""
-        missing = [pid for pid in passage_ids if pid not in self._passage_vectors]
-        if missing:
-            records: Any = self._call(
-                "reading passage vectors",
-                lambda: self._passages._collection.get(ids=missing, include=["embeddings"]),
-            )
-            if len(self._passage_vectors) > MAX_CACHED_VECTORS:
-                self._passage_vectors.clear()
-            for pid, vec in zip(records["ids"], records["embeddings"], strict=True):
-                self._passage_vectors[pid] = np.asarray(vec, dtype=np.float32)
-        cached = self._passage_vectors
-        return {pid: cached[pid] for pid in passage_ids if pid in cached}
+        return self._vectors("passage", self._passages, self._passage_vectors, passage_ids)
 
     def sentence_vectors(self, passages: Sequence[Passage]) -> dict[str, np.ndarray]:
         """Vectors of the sentences of ``passages``, by sentence id (cached after first read)."""
         wanted = [sentence_id(p.passage_id, j) for p in passages for j in range(len(p.sentences))]
-        missing = [sid for sid in wanted if sid not in self._sentence_vectors]
+        return self._vectors("sentence", self._sentences, self._sentence_vectors, wanted)
+
+    def _vectors(
+        self, kind: str, store: Chroma, cache: dict[str, np.ndarray], ids: Sequence[str]
+    ) -> dict[str, np.ndarray]:
+        """The stored vectors of ``ids``, read from ``store`` once and kept in ``cache``."""
+        missing = [i for i in ids if i not in cache]
         if missing:
             records: Any = self._call(
-                "reading sentence vectors",
-                lambda: self._sentences._collection.get(ids=missing, include=["embeddings"]),
+                f"reading {kind} vectors",
+                lambda: store._collection.get(ids=missing, include=["embeddings"]),
             )
-            if len(self._sentence_vectors) > MAX_CACHED_VECTORS:
-                self._sentence_vectors.clear()
-            for sid, vec in zip(records["ids"], records["embeddings"], strict=True):
-                self._sentence_vectors[sid] = np.asarray(vec, dtype=np.float32)
-        return {sid: self._sentence_vectors[sid] for sid in wanted if sid in self._sentence_vectors}
+            if len(cache) > MAX_CACHED_VECTORS:
+                cache.clear()
+            for i, vec in zip(records["ids"], records["embeddings"], strict=True):
+                cache[i] = np.asarray(vec, dtype=np.float32)
+        # .get, not "in" then [...]: another thread may clear the cache in between
+        found = {i: cache.get(i) for i in ids}
+        return {i: vec for i, vec in found.items() if vec is not None}
 
     # -- writing -------------------------------------------------------------------------
 

@@ -192,12 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="latency: only the first N fixture questions (smoke tests)",
     )
-    run.add_argument(
+    run_out = run.add_argument(
         "--out",
         type=Path,
         default=RESULTS_DIR,
         metavar="DIR",
-        help="where the JSON results go (default benchmarks/results)",
+        help="the folder of the JSON results (default benchmarks/results)",
     )
     run.set_defaults(handler=cmd_run)
     tables = commands.add_parser("tables", help="print saved results as Markdown (README)")
@@ -205,11 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--only", nargs="+", metavar="NAME", choices=NAMES, help=f"only these: {NAMES}"
     )
     tables.add_argument(
-        "--results",
-        type=Path,
-        default=RESULTS_DIR,
-        metavar="DIR",
-        help="where the JSON results are (default benchmarks/results)",
+        "--results", type=Path, default=RESULTS_DIR, metavar="DIR", help=run_out.help
     )
     tables.set_defaults(handler=cmd_tables)
     return parser

@@ -82,17 +82,24 @@ def test_ratio_and_memory() -> None:
 
 
 @pytest.mark.slow
-def test_quick_latency_run_writes_valid_json(tmp_path: Path) -> None:
+def benchmarks(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``python -m benchmarks ARGS`` from the repository, without the user's settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "run", "--quick", "--only", "latency"]
-        + ["--questions", "4", "--out", str(tmp_path)],
+    return subprocess.run(
+        [sys.executable, "-m", "benchmarks", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=timeout,
         check=False,
+    )
+
+
+def test_quick_latency_run_writes_valid_json(tmp_path: Path) -> None:
+    done = benchmarks(
+        *("run", "--quick", "--only", "latency", "--questions", "4", "--out", str(tmp_path)),
+        timeout=180,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads((tmp_path / "latency.json").read_text(encoding="utf-8"))
@@ -106,16 +113,7 @@ def test_quick_latency_run_writes_valid_json(tmp_path: Path) -> None:
     assert "Assistant.ask" in done.stdout and "Summary" in done.stdout
 
     # the same result, as the Markdown README "Performance" shows
-    tables = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "tables", "--only", "latency"]
-        + ["--results", str(tmp_path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    tables = benchmarks("tables", "--only", "latency", "--results", str(tmp_path))
     assert tables.returncode == 0, tables.stderr
     assert "| measure | p50 ms | p95 ms |" in tables.stdout
     assert re.search(r"^\| Assistant\.ask \(end to end\) \| [\d.]+ \|", tables.stdout, re.M)
@@ -123,14 +121,6 @@ def test_quick_latency_run_writes_valid_json(tmp_path: Path) -> None:
 
 
 def test_tables_of_a_missing_result_is_one_line_error(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "tables", "--only", "scale"]
-        + ["--results", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = benchmarks("tables", "--only", "scale", "--results", str(tmp_path))
     assert done.returncode == 2
     assert done.stderr.startswith("error: cannot read") and done.stderr.count("\n") == 1
