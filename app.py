@@ -1,6 +1,7 @@
 """Start the web app, Gradio UI at ``/`` and HTTP API under ``/api``: ``python app.py``.
 
-It listens on $HOST:$PORT, default 127.0.0.1:7860.
+It listens on ``ASSISTANT_HOST``:``ASSISTANT_PORT``, default 127.0.0.1:7860 (``HOST`` and
+``PORT``, read here before those settings existed, still work when they are unset).
 """
 
 import os
@@ -11,18 +12,26 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+def legacy_address() -> dict[str, str]:
+    """``HOST`` and ``PORT`` from the environment, where the new names are not set."""
+    return {
+        name.lower(): os.environ[name]
+        for name in ("HOST", "PORT")
+        if os.environ.get(name) and f"ASSISTANT_{name}" not in os.environ
+    }
+
+
 def main() -> None:
     """Read the settings and serve the web app (UI and HTTP API)."""
-    from assistant.config import Settings
+    from assistant.config import load_settings
     from assistant.errors import AssistantError
-    from assistant.web.ui import launch
 
     try:
-        launch(
-            Settings(),
-            host=os.environ.get("HOST", "127.0.0.1"),
-            port=int(os.environ.get("PORT", "7860")),
-        )
+        # the settings first: a bad value fails at once, before gradio is imported
+        settings = load_settings(**legacy_address())
+        from assistant.web.server import launch
+
+        launch(settings, host=settings.host, port=settings.port)
     except AssistantError as exc:
         raise SystemExit(f"error: {exc}") from None
 

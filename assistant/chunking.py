@@ -20,7 +20,13 @@ if TYPE_CHECKING:
 #: stays a focused unit for the embedding model (which reads about 256 word pieces)
 MAX_PASSAGE_CHARS = 1200
 
+#: pysbd's cost grows faster than the text it is given (a 200 KB paragraph took 21 s), so
+#: a paragraph longer than this is split a window of this many characters at a time (see
+#: ``sentence_spans``): the cost then grows with the text. News paragraphs are far shorter.
+MAX_SPLIT_CHARS = 2000
+
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
+_SPACE = re.compile(r"\s+")
 
 
 @lru_cache(maxsize=1)
@@ -55,7 +61,30 @@ def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
 
 
 def sentence_spans(body: str, start: int, end: int) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of ``body[start:end]``, found by pysbd."""
+    """(start, end) of each sentence of ``body[start:end]``, found by pysbd.
+
+    A paragraph longer than ``MAX_SPLIT_CHARS`` is read a window at a time: pysbd splits
+    the window, every sentence but its last (which may run on past the window) is kept,
+    and the next window starts where that last one does. Each character is read about
+    once, and the boundaries are pysbd's own (an abbreviation is no sentence end).
+    """
+    spans: list[tuple[int, int]] = []
+    while end - start > MAX_SPLIT_CHARS:
+        bound = start + MAX_SPLIT_CHARS
+        found = _piece_sentences(body, start, bound)
+        if len(found) > 1:
+            spans += found[:-1]
+            start = found[-1][0]
+        else:  # one sentence longer than the window: cut at its last space, else anywhere
+            spaces = [m.start() for m in _SPACE.finditer(body, start, bound) if m.start() > start]
+            cut = spaces[-1] if spaces else bound
+            spans += _trimmed(body, start, cut)
+            start = cut
+    return spans + _piece_sentences(body, start, end)
+
+
+def _piece_sentences(body: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The sentences pysbd finds in ``body[start:end]`` (the whole of it if none)."""
     spans: list[tuple[int, int]] = []
     cursor = start
     for segment in _segmenter().segment(body[start:end]):

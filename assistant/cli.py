@@ -23,17 +23,11 @@ if TYPE_CHECKING:
 EXIT_ERROR, EXIT_INTERRUPTED = 1, 130
 
 
-def _settings() -> Settings:
-    from pydantic import ValidationError
+def _settings(**overrides: object) -> Settings:
+    """The settings; a bad value ends the command with one line naming the setting."""
+    from assistant.config import load_settings
 
-    from assistant.config import Settings
-
-    try:
-        return Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = "ASSISTANT_" + str(first["loc"][0]).upper() if first["loc"] else "a setting"
-        raise AssistantError(f"{field}: {first['msg']}") from exc
+    return load_settings(**overrides)
 
 
 def _open(settings: Settings) -> Assistant:
@@ -45,10 +39,8 @@ def _open(settings: Settings) -> Assistant:
 def render_answer(answer: Answer) -> str:
     """The answer and its sources as plain text for the terminal."""
     lines = [answer.answer]
-    if answer.mode == "extractive-fallback":
-        lines.append(f"(answered from the article directly: {answer.fallback_reason})")
-    elif answer.removed_sentences:
-        lines.append(f"({len(answer.removed_sentences)} unsupported sentence(s) left out)")
+    if answer.note:  # a fallback, or sentences left out
+        lines.append(f"({answer.note})")
     if answer.citations:
         lines.append("")
         lines.append("Sources:")
@@ -131,10 +123,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Start the web app (the same as ``python app.py``)."""
+    settings = _settings(host=args.host, port=args.port)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from assistant.web.ui import launch
+    from assistant.web.server import launch
 
-    launch(_settings(), host=args.host, port=args.port)
+    launch(settings, host=settings.host, port=settings.port)
     return 0
 
 
@@ -162,8 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_eval_arguments(add("eval", cmd_eval))
     serve = add("serve", cmd_serve)
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=int, default=7860, help="port to listen on")
+    serve.add_argument("--host", help="address to listen on (default: ASSISTANT_HOST)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: ASSISTANT_PORT)")
     return parser
 
 

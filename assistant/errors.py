@@ -6,6 +6,7 @@ words for a person. Every message says what happened and what to do next.
     AssistantError
     ├── ConfigError            a setting is wrong (bad model folder, bad value)
     ├── ArticleError           an article file cannot be read or parsed
+    │   └── ArticleTooLargeError   an article's body is over ASSISTANT_MAX_ARTICLE_CHARS
     ├── UnknownArticleError    a question is scoped to an article id that is not indexed
     ├── QuestionError          the question itself is unusable (empty, too long)
     ├── IndexNotBuiltError     there is no index and it cannot be built
@@ -37,6 +38,10 @@ class ArticleError(AssistantError):
         super().__init__(message)
         #: the file that failed, when there is one
         self.path = path
+
+
+class ArticleTooLargeError(ArticleError):
+    code = "article_too_large"
 
 
 class UnknownArticleError(AssistantError):

@@ -1,4 +1,8 @@
-"""Readers' thumbs up/down on answers, appended to a JSON-lines file."""
+"""Readers' thumbs up/down on answers, appended to a JSON-lines file.
+
+A line holds at most ``MAX_TEXT_CHARS`` of each text and ``MAX_CITATIONS`` quotes, so
+no vote, whatever the answer it rates, writes more than a few tens of kilobytes.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,19 @@ from assistant.schemas import Answer
 
 Rating = Literal["up", "down"]
 
+#: the most characters kept of each text (question, answer, quote, comment); a question is
+#: 1,000 at most by default, an answer a few sentences
+MAX_TEXT_CHARS = 4000
+#: the most citations' quotes kept
+MAX_CITATIONS = 10
+
 # one writer at a time: concurrent appends from the web server's threads must not interleave
 _LOCK = threading.Lock()
+
+
+def _bounded(text: object) -> str:
+    text = str(text)
+    return text if len(text) <= MAX_TEXT_CHARS else text[: MAX_TEXT_CHARS - 1] + "…"
 
 
 def feedback_record(
@@ -28,15 +43,16 @@ def feedback_record(
     if rating not in ("up", "down"):
         raise ValueError(f"rating must be 'up' or 'down', not {rating!r}")
     data = answer.model_dump() if isinstance(answer, Answer) else answer
+    citations = list(data.get("citations") or [])[:MAX_CITATIONS]
     return {
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
-        "question": question,
-        "answer": str(data.get("answer", "")),
-        "citations": [str(c.get("quote", "")) for c in data.get("citations") or []],
+        "question": _bounded(question),
+        "answer": _bounded(data.get("answer", "")),
+        "citations": [_bounded(c.get("quote", "")) for c in citations],
         "abstained": bool(data.get("abstained", False)),
         "rating": rating,
-        "article": article,
-        "comment": comment,
+        "article": article if article is None else _bounded(article),
+        "comment": comment if comment is None else _bounded(comment),
     }
 
 

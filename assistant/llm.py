@@ -9,9 +9,10 @@ never pays for them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
+# ASSISTANT_LLM is parsed with the other settings
+from assistant.config import EXTRACTIVE, ModelSpec, Provider, parse_llm  # noqa: F401
 from assistant.errors import ConfigError, LLMError
 
 if TYPE_CHECKING:
@@ -19,8 +20,6 @@ if TYPE_CHECKING:
 
     from assistant.config import Settings
 
-#: the default answerer: no model at all
-EXTRACTIVE = "extractive"
 #: one retry covers a dropped connection; more would keep a reader waiting on a dead server
 MAX_RETRIES = 1
 #: answers are one to three sentences; this bounds a model that rambles
@@ -28,31 +27,6 @@ MAX_TOKENS = 400
 #: what local servers (vLLM, llama.cpp, LM Studio, Ollama) accept when they check no key;
 #: the OpenAI client refuses to start without one
 PLACEHOLDER_KEY = "not-needed"
-
-Provider = Literal["openai", "ollama"]
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """A parsed ``ASSISTANT_LLM`` value naming a model."""
-
-    provider: Provider
-    model: str
-
-
-def parse_llm(value: str) -> ModelSpec | None:
-    """``ASSISTANT_LLM`` as a ``ModelSpec``; ``None`` for ``extractive``; ``ConfigError`` else."""
-    text = value.strip()
-    if text.lower() == EXTRACTIVE:
-        return None
-    provider, sep, model = text.partition(":")
-    provider = provider.strip().lower()
-    if not sep or provider not in ("openai", "ollama") or not model.strip():
-        raise ConfigError(
-            f"ASSISTANT_LLM={value!r} is not an answerer: use extractive, openai:MODEL "
-            "(any OpenAI-compatible server) or ollama:MODEL"
-        )
-    return ModelSpec("openai" if provider == "openai" else "ollama", model.strip())
 
 
 def _missing_extra(extra: str, exc: ImportError) -> ConfigError:
@@ -64,7 +38,7 @@ def _missing_extra(extra: str, exc: ImportError) -> ConfigError:
 
 def build_chat_model(settings: Settings) -> BaseChatModel | None:
     """The chat model ``settings.llm`` names (``None`` for the extractive answerer)."""
-    spec = parse_llm(settings.llm)
+    spec = settings.llm_spec()
     if spec is None:
         return None
     if spec.provider == "openai":
@@ -72,7 +46,8 @@ def build_chat_model(settings: Settings) -> BaseChatModel | None:
             from langchain_openai import ChatOpenAI
         except ImportError as exc:
             raise _missing_extra("openai", exc) from exc
-        api_key = settings.llm_api_key or (PLACEHOLDER_KEY if settings.llm_base_url else None)
+        secret = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        api_key = secret or (PLACEHOLDER_KEY if settings.llm_base_url else None)
         if api_key is None:
             raise ConfigError(
                 "ASSISTANT_LLM=openai:... needs ASSISTANT_LLM_API_KEY, or ASSISTANT_LLM_BASE_URL "

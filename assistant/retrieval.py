@@ -7,14 +7,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
 from assistant.aliases import expand
 from assistant.lexical import LexicalIndex
@@ -73,27 +69,29 @@ def contextualize(question: str, history: Sequence[Turn]) -> str:
     return f"{previous[-1].strip()} {question}"
 
 
-class HybridRetriever(BaseRetriever):
-    """Dense cosine from Chroma fused with BM25; ``article_id`` scopes the search."""
+@dataclass(frozen=True)
+class HybridRetriever:
+    """Dense cosine from Chroma fused with BM25; ``article_id`` scopes the search.
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    A plain object, not a LangChain ``BaseRetriever``: the chain's retrieve step (a
+    runnable) calls ``search``, whose ``Hit``s keep both signals that the answerer scores
+    with; nothing used the retriever as LangChain documents.
+    """
 
-    store: Any
-    embeddings: Any
-    lexical: Any
+    store: Store
+    embeddings: LocalEmbeddings
+    lexical: LexicalIndex
     k: int = 4
     article_id: str | None = None
     dense_weight: float = DENSE_WEIGHT
 
     def scoped(self, article_id: str | None, k: int | None = None) -> HybridRetriever:
         """The same retriever limited to one article (or all when ``None``)."""
-        return self.model_copy(update={"article_id": article_id, "k": k or self.k})
+        return replace(self, article_id=article_id, k=k or self.k)
 
     def search(self, query: str, vector: np.ndarray | None = None) -> list[Hit]:
         """The top ``k`` passages for ``query`` in scope, best first."""
-        store: Store = self.store
-        lexical: LexicalIndex = self.lexical
-        embeddings: LocalEmbeddings = self.embeddings
+        store, lexical, embeddings = self.store, self.lexical, self.embeddings
         scope_size = len(lexical.scope(self.article_id))
         if scope_size == 0:
             return []
@@ -124,15 +122,3 @@ class HybridRetriever(BaseRetriever):
         ]
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits[: self.k]
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[Document]:
-        return [
-            Document(
-                page_content=hit.passage.text,
-                id=hit.passage.passage_id,
-                metadata={**hit.passage.model_dump(exclude={"text"}), "score": hit.score},
-            )
-            for hit in self.search(query)
-        ]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 
 class Article(BaseModel):
@@ -86,15 +87,20 @@ class RetrievedPassage(BaseModel):
     score: float
 
 
+#: how an answer was made: "extractive" (the default answerer), "generative" (a language
+#: model's answer, checked sentence by sentence) or "extractive-fallback" (the model
+#: failed; the article quoted instead); "tutorial" and "cosine" are the evaluation's
+#: baseline pipelines (``assistant eval --pipeline``)
+AnswerMode = Literal["extractive", "generative", "extractive-fallback", "tutorial", "cosine"]
+
+
 class Answer(BaseModel):
     """What every front end renders and the evaluation scores."""
 
     question: str
     answer: str
     abstained: bool
-    #: "extractive" (the default answerer), "generative" (a language model's answer, checked
-    #: sentence by sentence) or "extractive-fallback" (the model failed; quoted instead)
-    mode: str = "extractive"
+    mode: AnswerMode = "extractive"
     citations: list[Citation] = Field(default_factory=list)
     passages: list[RetrievedPassage] = Field(default_factory=list)
     latency_ms: float = 0.0
@@ -104,3 +110,47 @@ class Answer(BaseModel):
     supported_sentence_rate: float | None = None
     #: generative answers: the model's sentences that were removed as unsupported
     removed_sentences: list[str] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def note(self) -> str | None:
+        """A sentence under the answer saying how it was made, when the reader should know
+        (a fallback, sentences left out); every front end shows this one."""
+        if self.mode == "extractive-fallback":
+            reason = self.fallback_reason or "the language model failed"
+            return f"Answered from the article directly: {reason}."
+        removed = len(self.removed_sentences)
+        if removed:
+            what = "sentence" if removed == 1 else "sentences"
+            return f"{removed} {what} of the model's answer the article does not support left out."
+        return None
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """What the index knows of one article."""
+
+    id: str
+    title: str
+    url: str | None
+    published: str | None
+    content_hash: str
+    passages: int
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A piece of the answer as the language model writes it (a draft, not yet checked)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Final:
+    """The finished answer with its citations: the last event of an answer's stream."""
+
+    answer: Answer
+
+
+#: what ``Assistant.stream`` and every ``Answerer`` yield: ``Delta``s, then one ``Final``
+StreamEvent = Delta | Final

@@ -7,6 +7,9 @@ import threading
 import unicodedata
 from functools import lru_cache
 
+# the markers' grammar has one home; answer words are counted there (re-exported here)
+from assistant.citations import word_count as word_count
+
 _QUOTES = str.maketrans(
     {
         "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
@@ -16,7 +19,15 @@ _QUOTES = str.maketrans(
 )  # fmt: skip
 
 _WORD = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[^\W\d_]+(?:['.][^\W\d_]+)*\.?", re.UNICODE)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: control characters (newlines and tabs kept), the invisible bidirectional controls that
+#: can make echoed text read backwards (U+061C, U+200E-F, U+202A-E, U+2066-9), and lone
+#: surrogates, which are not text at all: JSON can carry "\ud800" but UTF-8 cannot
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+#: what marks text as binary rather than article text: control characters other than
+#: tabs, line and page breaks, and lone surrogates
+_BINARY = re.compile("[\x00-\x08\x0e-\x1f\x7f\ud800-\udfff]")
 
 #: function words and question words: they say nothing about what a passage is about
 STOPWORDS = frozenset(
@@ -61,8 +72,16 @@ def normalize(text: str) -> str:
 
 
 def strip_control(text: str) -> str:
-    """Drop control characters (keeping newlines and tabs) from user input."""
+    """Drop control characters (keeping newlines and tabs), bidirectional controls and lone
+    surrogates from user input."""
     return _CONTROL.sub("", text)
+
+
+def binary_character(text: str) -> str | None:
+    """The first character that has no place in article text (a NUL, a lone surrogate), as
+    ``U+XXXX``; ``None`` when there is none."""
+    found = _BINARY.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
 
 
 def words(text: str) -> list[str]:
@@ -128,8 +147,3 @@ def terms(text: str) -> list[str]:
 def term_set(text: str) -> frozenset[str]:
     """``terms`` as a set, remembered: an article's sentences are scored again and again."""
     return frozenset(terms(text))
-
-
-def word_count(text: str) -> int:
-    """Words in an answer, ``[n]`` citation markers excluded."""
-    return len(re.sub(r"\[\d+\]", " ", text).split())

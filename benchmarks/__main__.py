@@ -93,7 +93,7 @@ def print_summary(aims: list[tuple[str, dict[str, Any]]], outcome: dict[str, str
 
 
 def markdown_tables(result: dict[str, Any]) -> str:
-    """The result's tables as Markdown (what README "Performance" shows), with its command."""
+    """The result's tables as Markdown (what docs/performance.md shows), with its command."""
     lines = [f"`{result.get('command', '')}` ({result.get('timestamp', '')})", ""]
     for spec in result.get("tables", []):
         columns = spec["columns"]
@@ -118,17 +118,47 @@ def markdown_tables(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def cmd_tables(args: argparse.Namespace) -> int:
-    """Print saved results as Markdown; exit 2 when one is missing or unreadable."""
-    for name in args.only or NAMES:
-        path = args.results / f"{name}.json"
+#: the lines around the part of a Markdown file that ``tables --write`` replaces
+GENERATED_BEGIN = "<!-- made by `python -m benchmarks tables --write FILE`: begin -->"
+GENERATED_END = "<!-- made by `python -m benchmarks tables --write FILE`: end -->"
+
+
+def tables_markdown(results: Path, names: Sequence[str]) -> str:
+    """The saved results of ``names`` as Markdown; ``OSError``/``ValueError`` name the file."""
+    parts = []
+    for name in names:
+        path = results / f"{name}.json"
         try:
             result = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            print(f"error: cannot read {path}: {exc}", file=sys.stderr)
-            return 2
-        print(f"### {name}\n")
-        print(markdown_tables(result))
+            raise OSError(f"cannot read {path}: {exc}") from exc
+        parts.append(f"### {name}\n\n{markdown_tables(result)}\n")
+    return "".join(parts)
+
+
+def replace_generated(document: str, tables: str) -> str:
+    """``document`` with the part between the ``GENERATED_*`` lines replaced by ``tables``."""
+    before, begin, rest = document.partition(GENERATED_BEGIN + "\n")
+    _, end, after = rest.partition(GENERATED_END + "\n")
+    if not begin or not end:
+        raise ValueError(f"no {GENERATED_BEGIN!r} ... {GENERATED_END!r} lines to replace between")
+    return f"{before}{begin}\n{tables}\n{end}{after}"
+
+
+def cmd_tables(args: argparse.Namespace) -> int:
+    """Print saved results as Markdown, or write them into a document (``--write``);
+    exit 2 when a result or the document is missing or unreadable."""
+    try:
+        tables = tables_markdown(args.results, args.only or NAMES)
+        if args.write is None:
+            print(tables, end="")
+            return 0
+        document = args.write.read_text(encoding="utf-8")
+        args.write.write_text(replace_generated(document, tables), encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote the tables into {args.write}")
     return 0
 
 
@@ -200,12 +230,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="the folder of the JSON results (default benchmarks/results)",
     )
     run.set_defaults(handler=cmd_run)
-    tables = commands.add_parser("tables", help="print saved results as Markdown (README)")
+    tables = commands.add_parser(
+        "tables", help="print saved results as Markdown, or --write them into docs/performance.md"
+    )
     tables.add_argument(
         "--only", nargs="+", metavar="NAME", choices=NAMES, help=f"only these: {NAMES}"
     )
     tables.add_argument(
         "--results", type=Path, default=RESULTS_DIR, metavar="DIR", help=run_out.help
+    )
+    tables.add_argument(
+        "--write",
+        type=Path,
+        metavar="FILE",
+        help="replace the generated part of FILE (e.g. docs/performance.md) instead of printing",
     )
     tables.set_defaults(handler=cmd_tables)
     return parser

@@ -1,13 +1,13 @@
 """How well verification keeps good sentences and catches planted claims.
 
-Starts the scripted OpenAI-compatible server (``tests/llm_server.py``) in this process,
-points the assistant at it (``ASSISTANT_LLM=openai:stub``) and runs the dev fixtures
-twice: once with well-formed cited answers (``good``), once with one claim the article
-does not make planted in every answer (``planted``, kinds in rotation: an invented name,
-a changed number, an added clause, an off-topic sentence, a name from another passage,
-a negation, a sentence of another passage cited to this one). The server records each
-sentence it wrote, so every sentence the verifier removed or kept is known to be good
-or planted.
+Starts the scripted OpenAI-compatible server (``assistant/evaluation/scripted_llm.py``)
+in this process, points the assistant at it (``ASSISTANT_LLM=openai:stub``) and runs the
+dev fixtures twice: once with well-formed cited answers (``good``), once with one claim
+the article does not make planted in every answer (``planted``, kinds in rotation: an
+invented name, a changed number, an added clause, an off-topic sentence, a name from
+another passage, a negation, a sentence of another passage cited to this one). The
+server records each sentence it wrote, so every sentence the verifier removed or kept is
+known to be good or planted.
 
 Prints a table and writes ``benchmarks/results/verification.json``.
 ``.venv/bin/python benchmarks/verification.py``
@@ -23,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):  # run as a script: find the package and the test server
+if __package__ in (None, ""):  # run as a script: find the package
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -31,9 +31,10 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from assistant.evaluation import metrics  # noqa: E402
 from assistant.evaluation.fixtures import load_cases  # noqa: E402
+from assistant.evaluation.metrics import Outcome  # noqa: E402
 from assistant.evaluation.runner import run_cases  # noqa: E402
+from assistant.evaluation.scripted_llm import Drafted, ScriptedLLM  # noqa: E402
 from assistant.text import words  # noqa: E402
-from tests.llm_server import ScriptedLLM  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT / "tests" / "fixtures" / "north-korean-troops-dev.jsonl"
@@ -51,8 +52,11 @@ def contains(answer: str, sentence: str) -> bool:
     return " ".join(words(sentence)) in " ".join(words(answer))
 
 
-def run(behaviour: str, articles: Path, chroma: Path) -> dict[str, Any]:
-    """The dev fixtures through the assistant with the server answering as ``behaviour``."""
+def answers(
+    behaviour: str, articles: Path, chroma: Path
+) -> tuple[list[Outcome], list[Drafted], int]:
+    """The dev fixtures' outcomes with the server answering as ``behaviour``, the drafts
+    the server wrote, and the top-k the run retrieved."""
     from assistant import Assistant, Settings
 
     with ScriptedLLM(default=behaviour) as server:
@@ -65,9 +69,13 @@ def run(behaviour: str, articles: Path, chroma: Path) -> dict[str, Any]:
             _env_file=None,
         )
         assistant = Assistant.from_settings(settings)
-        cases = load_cases([DEV])
-        outcomes = run_cases(assistant, cases)
-        drafted = list(server.drafted)
+        outcomes = run_cases(assistant, load_cases([DEV]))
+        return outcomes, list(server.drafted), settings.top_k
+
+
+def run(behaviour: str, articles: Path, chroma: Path) -> dict[str, Any]:
+    """The dev fixtures through the assistant with the server answering as ``behaviour``."""
+    outcomes, drafted, top_k = answers(behaviour, articles, chroma)
     # one draft per question, in order (a follow-up's rewrite request drafts nothing)
     assert len(drafted) == len(outcomes), (len(drafted), len(outcomes))
     planted = caught = good = good_removed = good_cited = 0
@@ -93,7 +101,7 @@ def run(behaviour: str, articles: Path, chroma: Path) -> dict[str, Any]:
                 caught_by_kind[draft.kind or "?"] += 1
             else:
                 missed.append({"kind": draft.kind or "?", "sentence": draft.planted})
-    scored = metrics.compute_metrics(outcomes, settings.top_k)
+    scored = metrics.compute_metrics(outcomes, top_k)
     modes = Counter(o.answer.mode for o in outcomes)
     return {
         "behaviour": behaviour,

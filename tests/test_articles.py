@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
 
-from assistant.articles import check_article_id, load_articles, read_article
-from assistant.errors import ArticleError
+from assistant.articles import (
+    PARTIAL_MAX_AGE_S,
+    article_files,
+    check_article_id,
+    check_size,
+    is_web_url,
+    load_articles,
+    read_article,
+    remove_partial_files,
+    write_article,
+)
+from assistant.errors import ArticleError, ArticleTooLargeError
+from assistant.schemas import Article
 from tests.conftest import SEED_FILE, SEED_ID
 
 
@@ -111,9 +124,6 @@ def test_html_without_text_is_named(tmp_path: Path) -> None:
 
 
 def test_write_article_round_trips_and_replaces(tmp_path: Path) -> None:
-    from assistant.articles import article_files, write_article
-    from assistant.schemas import Article
-
     (tmp_path / "story.txt").write_text("Old title\nOld body.", encoding="utf-8")
     article = Article(
         id="story", title="A “quoted”: title", body="First.\n\nSecond: with a colon.",
@@ -125,3 +135,85 @@ def test_write_article_round_trips_and_replaces(tmp_path: Path) -> None:
     assert (again.id, again.title, again.body, again.url, again.published, again.author) == (
         article.id, article.title, article.body, article.url, article.published, article.author,
     )  # fmt: skip
+
+
+# -- files found by exact id, written atomically, size and links checked ------------------
+
+
+def story(article_id: str, body: str = "Body text.") -> Article:
+    return Article(id=article_id, title=f"Story {article_id}", body=body)
+
+
+def test_an_id_matches_its_own_files_only(tmp_path: Path) -> None:
+    """Saving ``budget`` once deleted ``budget.v2.md`` (files were matched by ``budget.*``)."""
+    v2 = write_article(tmp_path, story("budget.v2"))
+    (tmp_path / "budget.final.txt").write_text("Final\nBody.", encoding="utf-8")
+    (tmp_path / "budget.txt").write_text("Old\nOld body.", encoding="utf-8")
+    (tmp_path / "renamed.md").write_text("---\nid: budget\ntitle: R\n---\nBody.", encoding="utf-8")
+
+    assert article_files(tmp_path, "budget") == [tmp_path / "budget.txt", tmp_path / "renamed.md"]
+    saved = write_article(tmp_path, story("budget"))
+
+    assert saved == tmp_path / "budget.md"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "budget.final.txt", "budget.md", "budget.v2.md",
+    ]  # fmt: skip
+    assert article_files(tmp_path, "budget.v2") == [v2]
+    assert {a.id for a in load_articles(tmp_path).articles} == {
+        "budget", "budget.v2", "budget.final",
+    }  # fmt: skip
+
+
+def test_write_article_leaves_no_partial_file(tmp_path: Path) -> None:
+    write_article(tmp_path, story("a"))
+    write_article(tmp_path, story("a", "A new body."))
+    assert [p.name for p in tmp_path.iterdir()] == ["a.md"]
+    assert read_article(tmp_path / "a.md").body == "A new body."
+
+
+def test_partial_files_of_dead_writers_are_removed(tmp_path: Path) -> None:
+    old = tmp_path / ".story.k3j2.tmp"
+    old.write_text("half an artic", encoding="utf-8")
+    os.utime(old, (time.time() - PARTIAL_MAX_AGE_S - 60,) * 2)
+    recent = tmp_path / ".other.x9.tmp"  # maybe another process writing right now
+    recent.write_text("half", encoding="utf-8")
+    mine = tmp_path / ".notes.tmp.txt"
+    mine.write_text("not ours", encoding="utf-8")
+    os.utime(mine, (time.time() - PARTIAL_MAX_AGE_S - 60,) * 2)
+
+    assert remove_partial_files(tmp_path) == [old]
+    assert not old.exists() and recent.exists() and mine.exists()
+    assert load_articles(tmp_path).articles == []  # never read as articles anyway
+
+
+def test_an_article_over_the_size_limit_is_refused_by_name(tmp_path: Path) -> None:
+    (tmp_path / "short.txt").write_text("Short\nA short body.", encoding="utf-8")
+    (tmp_path / "long.txt").write_text("Long\n" + "x" * 2_000, encoding="utf-8")
+
+    result = load_articles(tmp_path, max_chars=1_000)
+
+    assert [a.id for a in result.articles] == ["short"]
+    (error,) = result.errors
+    assert isinstance(error, ArticleTooLargeError) and error.path == str(tmp_path / "long.txt")
+    assert "2,000 characters" in str(error) and "ASSISTANT_MAX_ARTICLE_CHARS" in str(error)
+    with pytest.raises(ArticleTooLargeError, match="'x' is 1,001 characters"):
+        check_size(story("x", "y" * 1_001), 1_000)
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("https://example.org/story", True),
+        ("http://example.org/story?id=1", True),
+        ("javascript:alert(1)", False),
+        ("JavaScript:alert(1)", False),
+        ("data:text/html,<script>x</script>", False),
+        ("/2026/story", False),
+        ("https:///nohost", False),
+    ],
+)
+def test_only_web_links_are_kept_from_files(tmp_path: Path, url: str, kept: bool) -> None:
+    path = tmp_path / "s.md"
+    path.write_text(f"---\ntitle: S\nurl: '{url}'\n---\nBody.", encoding="utf-8")
+    assert read_article(path).url == (url if kept else None)
+    assert is_web_url(url) == kept

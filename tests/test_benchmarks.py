@@ -124,3 +124,21 @@ def test_tables_of_a_missing_result_is_one_line_error(tmp_path: Path) -> None:
     done = benchmarks("tables", "--only", "scale", "--results", str(tmp_path))
     assert done.returncode == 2
     assert done.stderr.startswith("error: cannot read") and done.stderr.count("\n") == 1
+
+
+def test_benchmarks_need_nothing_from_the_tests() -> None:
+    """The benchmarks ship with the repository's code, not with its test suite."""
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "benchmarks").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            found += [f"{path.name}: {n}" for n in names if n == "tests" or n.startswith("tests.")]
+    assert found == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -140,7 +141,7 @@ def test_another_process_sees_an_added_article(shared: Assistant, server: Chroma
 def test_a_second_assistant_picks_up_changes(
     shared: Assistant, server: ChromaServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from assistant import Settings, chain
+    from assistant import Settings
 
     other = Assistant.from_settings(
         Settings(articles_dir=tmp_path, chroma_url=server.url, _env_file=None)
@@ -148,7 +149,6 @@ def test_a_second_assistant_picks_up_changes(
     shared.add_article(
         Article(id="harbour", title="Harbour", body="The harbour reopened on Friday.")
     )
-    monkeypatch.setattr(chain, "SHARED_REFRESH_S", 0.0)
     assert (
         "reopened on Friday" in other.ask("When did the harbour reopen?", article="harbour").answer
     )
@@ -175,3 +175,26 @@ def test_server_gone_then_back(shared: Assistant, server: ChromaServer) -> None:
         server.start()
         up = httpx.post(f"{app}/api/ask", json=question, timeout=60)
         assert up.status_code == 200 and "frightening" in up.json()["answer"]
+
+
+def test_requests_to_a_frozen_server_are_bounded(server: ChromaServer) -> None:
+    """chromadb's HTTP client waits forever by default; ``set_http_timeout`` bounds it."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    from assistant.chroma_patches import set_http_timeout
+
+    client = chromadb.HttpClient(
+        host="127.0.0.1", port=server.port, settings=ChromaSettings(anonymized_telemetry=False)
+    )
+    assert set_http_timeout(client, 1.0), "chromadb's HTTP session is no longer where it was"
+    assert server.process is not None
+    server.process.send_signal(signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        with pytest.raises(Exception, match="(?i)timed? ?out"):
+            client.heartbeat()
+        assert time.monotonic() - started < 10
+    finally:
+        server.process.send_signal(signal.SIGCONT)
+    assert client.heartbeat()  # the server answers again

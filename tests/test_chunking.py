@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from assistant.articles import read_article
-from assistant.chunking import MAX_PASSAGE_CHARS, paragraph_spans, split_article
+from assistant.chunking import (
+    MAX_PASSAGE_CHARS,
+    MAX_SPLIT_CHARS,
+    _segmenter,
+    paragraph_spans,
+    sentence_spans,
+    split_article,
+)
 from assistant.schemas import Article
 from tests.conftest import SEED_FILE
 
@@ -77,3 +86,54 @@ def test_long_paragraph_is_cut_at_sentence_boundaries() -> None:
         assert len(p.text) <= MAX_PASSAGE_CHARS
         assert body[p.start : p.end] == p.text
     assert [s.text for p in passages for s in p.sentences][-1].startswith("Sentence number 79")
+
+
+# -- long paragraphs: the cost of splitting grows with the text ----------------------------
+
+
+def one_line(chars: int) -> str:
+    """A body of one paragraph, no line break: distinct sentences, abbreviations included."""
+    sentences = (
+        f"Council item {i} cost ${i * 37:,} and Mr. Okafor said the U.S. grant covers it."
+        for i in range(chars // 70 + 1)
+    )
+    return " ".join(sentences)[:chars].rstrip()
+
+
+def test_a_long_one_line_article_is_split_in_linear_time() -> None:
+    """400 KB without a line break: pysbd alone took minutes on this (21 s for 200 KB, its
+    cost growing about fourfold each time the size doubles); a window at a time, seconds."""
+    body = one_line(400_000)
+    started = time.perf_counter()
+    passages = split_article(_article(body))
+    elapsed = time.perf_counter() - started
+
+    assert elapsed < 40, f"{elapsed:.1f} s"  # about 6 s on a loaded 2-core machine
+    sentences = [s for p in passages for s in p.sentences]
+    for p in passages:
+        assert body[p.start : p.end] == p.text and len(p.text) <= MAX_PASSAGE_CHARS
+        for s in p.sentences:
+            assert body[s.start : s.end] == s.text
+    # pysbd's boundaries, not the windows': every sentence whole ("Mr." ends none of them)
+    assert [s.text for s in sentences[:-1]] == body.split(" Council")[0:1] + [
+        "Council" + rest for rest in body.split(" Council")[1:-1]
+    ]
+
+
+def test_a_sentence_longer_than_the_window_is_cut_at_a_space() -> None:
+    body = "word " * 1000 + "x" * 5000
+    passages = split_article(_article(body.strip()))
+    sentences = [s for p in passages for s in p.sentences]
+    assert all(len(s.text) <= MAX_SPLIT_CHARS for s in sentences)
+    # nothing lost: between the sentences, only the spaces they were cut at
+    ends = [0] + [s.end for s in sentences]
+    starts = [s.start for s in sentences] + [len(body.strip())]
+    assert all(not body[a:b].strip() for a, b in zip(ends, starts, strict=True))
+
+
+def test_paragraphs_within_the_window_are_split_whole() -> None:
+    """News paragraphs (the fixtures' longest is under 500 characters) are never cut, so
+    their sentences are what pysbd finds in the whole paragraph."""
+    text = one_line(MAX_SPLIT_CHARS)
+    whole = [s.strip() for s in _segmenter().segment(text)]
+    assert [text[s:e] for s, e in sentence_spans(text, 0, len(text))] == whole

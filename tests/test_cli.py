@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.conftest import ONNX_CACHE, ROOT, SEED_ID, seed_articles
@@ -114,13 +117,67 @@ def test_bad_article_file_is_named_and_the_rest_still_index(
     assert "frightening" in run(["ask", "What did Orban say?"], local).stdout
 
 
-def test_bad_setting_is_one_line(env: dict[str, str]) -> None:
-    result = run(["ask", "What did Orban say?"], {**env, "ASSISTANT_TOP_K": "lots"})
-    assert (
-        result.returncode == 1
-        and "ASSISTANT_TOP_K" in result.stderr
-        and "Traceback" not in result.stderr
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("ASSISTANT_TOP_K", "lots"),
+        # parsed at start now, not when the web app first builds its rate limiter
+        ("ASSISTANT_RATE_LIMIT", "often"),
+        ("ASSISTANT_LLM", "gpt-4o"),
+    ],
+)
+def test_bad_setting_is_one_line(env: dict[str, str], variable: str, value: str) -> None:
+    result = run(["ask", "What did Orban say?"], {**env, variable: value})
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: {variable}=") and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_app_py_names_a_bad_setting_in_one_line(env: dict[str, str]) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py")],
+        capture_output=True,
+        text=True,
+        env={**env, "ASSISTANT_PORT": "http"},
+        timeout=120,
+        cwd=ROOT,
     )
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert result.stderr.strip() == (
+        "error: ASSISTANT_PORT='http': Input should be a valid integer, "
+        "unable to parse string as an integer"
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_listens_where_the_settings_say(env: dict[str, str], tmp_path: Path) -> None:
+    """``ASSISTANT_HOST``/``ASSISTANT_PORT`` place the web app (``--host``/``--port``
+    override them: tests/test_config.py)."""
+    port = free_port()
+    log = (tmp_path / "serve.log").open("w")
+    command = [sys.executable, "-m", "assistant", "serve"]
+    local = {**env, "ASSISTANT_HOST": "127.0.0.1", "ASSISTANT_PORT": str(port)}
+    proc = subprocess.Popen(command, env=local, cwd=ROOT, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 180  # a busy 2-core machine starts Gradio slowly
+        while proc.poll() is None and time.monotonic() < deadline:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        else:
+            pytest.fail(f"serve did not answer on {port}:\n{(tmp_path / 'serve.log').read_text()}")
+        assert health.status_code == 200 and health.json()["status"] == "ok"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
 
 
 def test_chat_follows_up(env: dict[str, str]) -> None:

@@ -261,20 +261,6 @@ def test_citation_metrics_skip_abstained_and_unanswerable_cases() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("A b. C d. [1]", [("A b.", (1,)), ("C d.", (1,))]),
-        ("A b. [1] C d. [2][3]", [("A b.", (1,)), ("C d.", (2, 3))]),
-        ("The U.S. acted. [1] Then more", [("The U.S. acted.", (1,)), ("Then more", ())]),
-        ("“It is bad.” He said. [1]", [("“It is bad.", (1,)), ("He said.", (1,))]),
-        ("No markers at all.", [("No markers at all.", ())]),
-    ],
-)
-def test_answer_sentences(text: str, expected: list[tuple[str, tuple[int, ...]]]) -> None:
-    assert [(s.text, s.cites) for s in metrics.answer_sentences(text)] == expected
-
-
-@pytest.mark.parametrize(
     ("sentence", "sources", "expected"),
     [
         ("Meanwhile, some EU members are wary of escalation.", [WARY], True),  # contained
@@ -298,6 +284,14 @@ def test_supported_sentence_rate_checks_each_sentence_against_its_own_citations(
     assert metrics.supported_sentences(answer(f"{ORBAN} [7]")) == (0, 1)
     # the cited passage counts too, not only the quote
     assert metrics.supported_sentences(answer(f"{WARY} [1]")) == (1, 1)
+
+
+def test_supported_sentences_read_markers_as_the_product_writes_them() -> None:
+    """Verification accepts "[1, 2]" and "A [1]."; the metrics read them the same way."""
+    both = [cite(1, ORBAN), cite(2, KYIV, "a:2")]
+    assert metrics.supported_sentences(answer(f"{ORBAN} [1, 2]", citations=both)) == (1, 1)
+    assert metrics.supported_sentences(answer(f"{ORBAN[:-1]} [1].", citations=both)) == (1, 1)
+    assert metrics.answer_words_mean([Outcome(case(), answer("Two words [1, 2]"))]) == 2
 
 
 def test_supported_sentence_rate_includes_unanswerable_cases_answered_anyway() -> None:

@@ -7,6 +7,7 @@ import pytest
 from assistant.cli import render_answer as render_terminal
 from assistant.schemas import Answer
 from assistant.web.ui import render_answer, render_note
+from tests.conftest import ROOT
 
 TEXT = "The slow pace of Western aid has frustrated Kyiv. [1]"
 
@@ -49,5 +50,19 @@ def test_the_terminal_notes_the_fallback() -> None:
     )
     assert (
         shown.splitlines()[1]
-        == "(answered from the article directly: the language model timed out)"
+        == "(Answered from the article directly: the language model timed out.)"
     )
+
+
+def test_every_front_end_shows_the_answer_s_one_note() -> None:
+    """The note is worded once (``Answer.note``); the terminal, the UI and the widget
+    (which reads ``note`` from the answer JSON) only frame it."""
+    for fields in (
+        {"mode": "extractive-fallback", "fallback_reason": "no route to the model"},
+        {"mode": "generative", "removed_sentences": ["It rained."]},
+    ):
+        shown = answer(**fields)
+        assert shown.note and f"({shown.note})" in render_terminal(shown)
+        assert render_note(shown) == f"*{shown.note}*"
+    widget = (ROOT / "assistant" / "web" / "static" / "widget.html").read_text(encoding="utf-8")
+    assert "answer.note" in widget and "Answered from" not in widget

@@ -27,7 +27,8 @@ from assistant.chain import Assistant
 from assistant.chunking import split_article
 from assistant.config import Settings
 from assistant.schemas import Article
-from assistant.store import open_store, sentence_id
+from assistant.store import PASSAGES, SENTENCES, open_store, sentence_id
+from tests.chroma_collections import raw_collection
 from tests.conftest import FIXTURES, ROOT, SEED_ID, seed_articles
 from tests.test_api import serve
 from tests.test_chroma_server import ChromaServer
@@ -319,12 +320,10 @@ def test_frozen_chroma_server_gives_503_within_a_bound(
     chroma: Chroma, tmp_path: Path, embeddings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A server that hangs (SIGSTOP) must not hang questions: chromadb waits forever."""
-    from assistant import store
-
-    monkeypatch.setattr(store, "CHROMA_SERVER_TIMEOUT_S", 3.0)
     settings = Settings(
         articles_dir=seed_articles(tmp_path / "articles"),
         chroma_url=chroma.url,
+        chroma_timeout_s=3.0,
         rate_limit="100000/minute",
         _env_file=None,
     )
@@ -433,8 +432,8 @@ def test_index_killed_midway_then_run_again(
     articles = load_articles(folder).articles
     assert len(articles) == 13
     store = open_store(settings, embeddings)
-    passages = store.vectorstore._collection
-    sentences = store._sentences._collection
+    passages = raw_collection(settings, PASSAGES)
+    sentences = raw_collection(settings, SENTENCES)
     expected_passages = expected_sentences = 0
     catalog = store.catalog()
     for article in articles:

@@ -134,3 +134,21 @@ def test_concurrent_writers_lose_no_line(tmp_path: Path) -> None:
     assert {str(line["question"]).split()[0] for line in lines} == {
         f"{w}-{i}" for w in range(8) for i in range(50)
     }
+
+
+def test_a_line_has_a_bounded_size(tmp_path: Path) -> None:
+    from assistant.feedback import MAX_CITATIONS, MAX_TEXT_CHARS
+
+    path = tmp_path / "feedback.jsonl"
+    huge = "why " * 50_000
+    answer = orban_answer().model_dump()
+    answer |= {"answer": huge, "citations": [{"quote": huge}] * 100}
+
+    record_feedback(path, question=huge, answer=answer, rating="up", article=huge, comment=huge)
+
+    [line] = read_lines(path)
+    assert len(path.read_bytes()) < 20 * MAX_TEXT_CHARS  # whatever the answer it rates
+    assert len(line["citations"]) == MAX_CITATIONS  # type: ignore[arg-type]
+    for text in (line["question"], line["answer"], line["comment"], line["article"]):
+        assert isinstance(text, str) and len(text) == MAX_TEXT_CHARS
+        assert text.startswith("why why") and text.endswith("…")

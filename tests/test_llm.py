@@ -3,8 +3,8 @@ server on 127.0.0.1: whole and streamed answers, and every way a server can fail
 
 from __future__ import annotations
 
-import importlib.util
 import socket
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,9 +13,9 @@ import pytest
 from assistant.answering import generative
 from assistant.config import Settings
 from assistant.errors import ConfigError, LLMError
+from assistant.evaluation.scripted_llm import ScriptedLLM
 from assistant.llm import MAX_RETRIES, ModelSpec, build_chat_model, describe_failure, parse_llm
 from assistant.schemas import Passage, Sentence
-from tests.llm_server import ScriptedLLM
 
 AID = "The slow pace of Western aid has frustrated Kyiv."
 PASSAGES = [
@@ -75,12 +75,17 @@ def test_the_openai_model_needs_a_server_or_a_key() -> None:
     assert model.openai_api_key.get_secret_value() == "sk-test"
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("langchain_ollama") is not None, reason="the ollama extra is here"
+@pytest.mark.parametrize(
+    ("extra", "module", "base_url"),
+    [("ollama", "langchain_ollama", None), ("openai", "langchain_openai", "http://127.0.0.1:9/v1")],
 )
-def test_a_missing_extra_says_what_to_install() -> None:
-    with pytest.raises(ConfigError, match=r"pip install 'article-assistant\[ollama\]'"):
-        build_chat_model(settings(llm="ollama:llama3.2"))
+def test_a_missing_extra_says_what_to_install(
+    extra: str, module: str, base_url: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the dev extra installs both, so the import is made to fail as it would without them
+    monkeypatch.setitem(sys.modules, module, None)
+    with pytest.raises(ConfigError, match=rf"pip install 'article-assistant\[{extra}\]'"):
+        build_chat_model(settings(llm=f"{extra}:some-model", llm_base_url=base_url))
 
 
 class APITimeoutError(Exception):

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from assistant.chain import Assistant, Final
+from assistant.evaluation.scripted_llm import ScriptedLLM
 from tests.conftest import SEED_FILE, SEED_ID
-from tests.llm_server import ScriptedLLM
 
 pytest.importorskip("langchain_ollama")
 

@@ -1,6 +1,7 @@
 """Property-based tests (hypothesis): arbitrary text, sizes and JSON shapes thrown at
-``POST /api/ask`` and at the fixture loader never give a 5xx, a traceback or an
-exception of a type the caller does not expect."""
+``POST /api/ask``, at Gradio's routes of the UI (a real server) and at the fixture loader
+never give a 5xx, a traceback or an exception of a type the caller does not expect, and
+lose nothing stored."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from assistant.text import strip_control
 from assistant.web.limits import MAX_BODY
 from assistant.web.server import create_app
 from tests.conftest import SEED_FILE, SEED_ID
+from tests.gradio_page import Page
 
 # bounded so the whole file stays well under a minute on two busy cores
 settings.register_profile(
@@ -504,3 +506,146 @@ def test_delete_article_any_id(admin: TestClient, article_id: str, headers: dict
 def test_the_seed_still_answers_after_the_property_runs(admin: TestClient) -> None:
     response = admin.post("/api/ask", json={"question": "What did Orban say?", "article": SEED_ID})
     assert response.status_code == 200 and "frightening" in response.json()["answer"]
+
+
+# -- Gradio's routes (the UI's page), on a real server -------------------------------------
+
+#: the page's events (by handler) and what each takes, as the page sends them
+PAGE_EVENTS = ["check", "respond", "on_like", "new_conversation", "panel", "on_load"]
+page_questions = questions.filter(lambda q: len(q) <= 3000)  # past the body limit: tested above
+event_data = st.one_of(
+    json_values,
+    st.fixed_dictionaries(
+        {"index": st.integers(-3, 5) | json_values, "value": any_text},
+        optional={"liked": st.booleans() | json_values},
+    ),
+)
+#: what the page sends, with any values in it
+page_events = st.fixed_dictionaries(
+    {
+        "data": st.one_of(
+            st.tuples(page_questions, st.none() | json_values, st.sampled_from(["", SEED_ID])).map(
+                list
+            ),
+            st.lists(json_values, max_size=4),
+        ),
+        "event": st.sampled_from(PAGE_EVENTS),
+        "session_hash": st.sampled_from(["a-page", "another"])
+        | st.from_regex(r"[a-z0-9]{1,12}", fullmatch=True),
+    },
+    optional={"event_data": event_data, "trigger_id": st.integers(-1, 20) | st.none()},
+)
+page_bodies = st.integers(0, 3).flatmap(
+    # three in four bodies of the page's shape, so that most events run
+    lambda pick: (
+        page_events
+        if pick
+        else st.one_of(
+            st.dictionaries(
+                st.sampled_from(["data", "fn_index", "session_hash", "event_data", "batched", "x"]),
+                json_values,
+                max_size=5,
+            ),
+            json_values,
+        )
+    )
+)
+page_paths = st.one_of(
+    st.sampled_from(
+        [
+            "/gradio_api/queue/join",
+            "/gradio_api/run/predict",
+            "/gradio_api/upload",
+            "/gradio_api/call/ask",
+            "/gradio_api/info",
+            "/gradio_api/file=/etc/passwd",
+            "/config",
+            "/",
+            "/api/ask",
+            "/widget",
+        ]
+    ),
+    st.from_regex(r"/(gradio_api/)?[a-z_=./-]{0,24}", fullmatch=True),
+)
+
+
+@pytest.fixture(scope="module")
+def page_url(assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app under uvicorn, with a feedback file of its own that starts with a vote."""
+    from tests.test_api import serve, variant
+
+    feedback = tmp_path_factory.mktemp("page-properties") / "feedback.jsonl"
+    earlier = '{"earlier": "vote"}\n'
+    feedback.write_text(earlier, encoding="utf-8")
+    served = variant(assistant, rate_limit="100000/minute", feedback_file=feedback)
+    with serve(served) as url:
+        yield url
+        # the page still answers after all that, and every vote taken is still there
+        assert Page(url).ask("What did Orban say?", SEED_ID).success
+    text = feedback.read_text(encoding="utf-8")
+    assert text.startswith(earlier)
+    for line in text.splitlines():
+        assert isinstance(json.loads(line), dict)
+
+
+def check_page_response(response: Any) -> None:
+    """A client status; a refusal of ours is the error JSON with Gradio's ``detail``."""
+    event(f"status {response.status_code}")
+    assert response.status_code < 500, response.text[:500]
+    assert TRACE not in response.text
+    if response.status_code < 400 or "json" not in response.headers.get("content-type", ""):
+        return
+    body = response.json()
+    if isinstance(body, dict) and "error" in body:  # ours (else Gradio's own, all 4xx)
+        message = body["error"]["message"]
+        assert message.strip() and "\n" not in message
+        assert body.get("detail", message) == message
+
+
+@settings(max_examples=40)
+@given(body=page_bodies)
+def test_page_events_with_any_body(page_url: str, body: Any) -> None:
+    page = Page(page_url)
+    if isinstance(body, dict) and "event" in body:
+        body = dict(body)
+        body["fn_index"] = page.events[body.pop("event")]
+        page.session = body["session_hash"]
+    sent = _dumps(body)
+    response = page.client.post(
+        f"{page_url}/gradio_api/queue/join",
+        content=sent,
+        headers={"content-type": "application/json"},
+    )
+    check_page_response(response)
+    if response.status_code == 200:
+        # the event runs to its end, an answer or an error shown as a notice, not a crash
+        result = page.result(response.json()["event_id"])
+        event("event " + ("ran" if result.success else "refused"))
+        assert TRACE not in (result.error or "")
+
+
+@settings(max_examples=40)
+@given(
+    method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"]),
+    path=page_paths,
+    body=st.binary(max_size=2000) | json_values.map(_dumps),
+    origin=st.sampled_from([None, "null", "https://evil.example"]),
+)
+def test_any_request_to_any_route(
+    page_url: str, method: str, path: str, body: bytes, origin: str | None
+) -> None:
+    import httpx
+
+    headers = {"content-type": "application/json", "Host": "assistant.example.org"}
+    if origin:
+        headers |= {"Origin": origin, "Access-Control-Request-Method": "POST"}
+    url = f"{page_url}{path}"
+    with httpx.stream(method, url, content=body, headers=headers, timeout=30) as response:
+        # an event stream (the page's heartbeat, its queue) stays open: its start is enough
+        if "text/event-stream" not in response.headers.get("content-type", ""):
+            response.read()
+    if response.is_stream_consumed:
+        check_page_response(response)
+    assert response.status_code < 500
+    assert "access-control-allow-origin" not in response.headers
+    assert "access-control-allow-credentials" not in response.headers

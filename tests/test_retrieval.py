@@ -41,12 +41,6 @@ def test_results_are_ranked_and_top_k(assistant: Assistant) -> None:
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 
-def test_langchain_retriever_interface(assistant: Assistant) -> None:
-    docs = assistant.retriever.scoped(SEED_ID).invoke("What did Nauseda criticize?")
-    assert "Nauseda" in docs[0].page_content
-    assert docs[0].metadata["article_id"] == SEED_ID and docs[0].metadata["score"] > 0
-
-
 def test_scope_is_a_filter(fresh_settings) -> None:  # type: ignore[no-untyped-def]
     (fresh_settings.articles_dir / "bakery.txt").write_text(
         "Bakery opens\nA new bakery opened on Main Street. Its owner, Ana Ruiz, bakes rye bread.\n"

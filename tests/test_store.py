@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +14,9 @@ from assistant.articles import load_articles
 from assistant.chain import Assistant
 from assistant.embeddings import LocalEmbeddings
 from assistant.errors import IndexNotBuiltError
-from assistant.store import open_store
-from tests.conftest import SEED_ID
+from assistant.store import PASSAGES, open_store
+from tests.chroma_collections import raw_collection
+from tests.conftest import ROOT, SEED_ID
 
 
 class CountingEmbeddings(LocalEmbeddings):
@@ -51,7 +54,8 @@ def test_only_changed_articles_are_reembedded(fresh_settings, counting) -> None:
     assert embedded > 0
 
     again = a.index()
-    assert sorted(again.unchanged) == ["lake", SEED_ID] and not again.changed
+    assert sorted(again.unchanged) == ["lake", SEED_ID]
+    assert again.added == again.updated == again.removed == []
     assert counting.texts == embedded  # nothing re-embedded
 
     _write(folder, "lake.txt", "Lake story", "The lake froze late this year.")
@@ -114,7 +118,7 @@ def test_interrupted_write_is_redone(fresh_settings, counting) -> None:  # type:
     a = _assistant(fresh_settings, counting)
     a.index()
     # simulate a run killed half-way: one passage of the article is missing
-    a.store.vectorstore._collection.delete(ids=[f"{SEED_ID}:3"])
+    raw_collection(fresh_settings, PASSAGES).delete(ids=[f"{SEED_ID}:3"])
     assert a.store.catalog()[SEED_ID].content_hash == ""  # incomplete looks changed
     report = a.index()
     assert report.updated == [SEED_ID]
@@ -202,3 +206,19 @@ def test_a_collection_larger_than_one_sqlite_query_is_read_in_pages(tmp_path: Pa
     assert len(everything["metadatas"]) == total
     one = get_all(collection, {"article_id": "a3"}, ["metadatas"])
     assert len(one["ids"]) == len([i for i in range(total) if i % 7 == 3])
+
+
+def test_the_store_talks_to_chromadb_without_langchain(fresh_settings) -> None:  # type: ignore[no-untyped-def]
+    """LangChain's Chroma wrapper is for the tutorial pipeline; the store needs none of it."""
+    code = (
+        "import sys\n"
+        "from assistant.config import Settings\n"
+        "from assistant.store import open_store\n"
+        f"store = open_store(Settings(chroma_dir={str(fresh_settings.chroma_dir)!r}), None)\n"
+        "print(store.count(), store.catalog(), 'langchain_chroma' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0", "{}", "False"]

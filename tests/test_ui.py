@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -16,6 +17,8 @@ import pytest
 from assistant.articles import read_article
 from assistant.schemas import Answer, Citation
 from assistant.web.ui import (
+    FEEDBACK,
+    QUESTIONS,
     STREAM_CHUNKS,
     Exchange,
     build_ui,
@@ -32,6 +35,8 @@ from assistant.web.ui import (
     web_url,
 )
 from tests.conftest import ROOT, SEED_FILE, SEED_ID, seed_articles
+from tests.gradio_page import Page, Result
+from tests.test_widget import browser  # noqa: F401 - a fixture
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 SEED_BODY = read_article(SEED_FILE).body
@@ -227,13 +232,16 @@ def test_article_panel_escapes_article_text(assistant) -> None:  # type: ignore[
     assert f'<mark title="Source [2]">{escape_html(XSS)}</mark>' in page
 
 
-def test_build_ui_exposes_the_ask_endpoint(assistant) -> None:  # type: ignore[no-untyped-def]
+def test_build_ui_exposes_no_api_of_its_own(assistant) -> None:  # type: ignore[no-untyped-def]
     import gradio as gr
 
     demo = build_ui(assistant)
 
     assert isinstance(demo, gr.Blocks)
-    assert [fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public"] == ["ask"]
+    # the page's events only: questions over HTTP go to /api/ask, under its rules
+    assert {fn.api_visibility for fn in demo.fns.values()} == {"private"}
+    kinds = {fn.name: fn.concurrency_id for fn in demo.fns.values()}
+    assert kinds["respond"] == QUESTIONS and kinds["on_like"] == FEEDBACK
 
 
 # -- the real app --------------------------------------------------------------------------
@@ -297,44 +305,48 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def client(app_url: str):  # type: ignore[no-untyped-def]
-    from gradio_client import Client
-
-    return Client(app_url, verbose=False)
-
-
-def ask(client, question: str, article: str = "") -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    result = client.predict(question, article, api_name="/ask")
-    assert isinstance(result, dict)
-    return result
+def page(app_url: str) -> Page:
+    """A reader's page on the app, driven over HTTP as the browser drives it."""
+    return Page(app_url)
 
 
-@pytest.mark.slow
-def test_orban_gets_a_cited_answer(client) -> None:  # type: ignore[no-untyped-def]
-    result = ask(client, "What did Orban say?")
+def text_of(message: dict[str, Any]) -> str:
+    """A chat message's Markdown, as the page receives it (a list of parts)."""
+    content = message["content"]
+    if isinstance(content, str):
+        return content
+    return "".join(part["text"] for part in content if part.get("type") == "text")
 
-    assert not result["abstained"]
-    assert "frightening" in result["answer"]
-    assert result["citations"]
-    for c in result["citations"]:
-        assert SEED_BODY[c["start"] : c["end"]] == c["quote"]
-    assert any("frightening" in c["quote"] for c in result["citations"])
+
+def answer_of(result: Result) -> str:
+    """The last chat message an answer event sent: the answer with its sources."""
+    assert result.success, result.error
+    return text_of(result.data[0][-1])
 
 
 @pytest.mark.slow
-def test_scoped_to_the_seed_article(client) -> None:  # type: ignore[no-untyped-def]
-    result = ask(client, "How many troops is North Korea said to be preparing?", SEED_ID)
+def test_orban_gets_a_cited_answer(page: Page) -> None:
+    message = answer_of(page.ask("What did Orban say?"))
 
-    assert "10,000" in result["answer"]
-    assert {c["article_id"] for c in result["citations"]} == {SEED_ID}
+    answer, sources = message.split("**Sources**")
+    assert "frightening" in answer and "\\[1\\]" in answer
+    assert f"[show passage](#passage-{SEED_ID}-" in sources
+    assert "> Hungarian Prime Minister Viktor Orban called Zelensky" in sources
 
 
 @pytest.mark.slow
-def test_macron_is_abstained(client) -> None:  # type: ignore[no-untyped-def]
-    result = ask(client, "What did Emmanuel Macron say?")
+def test_scoped_to_the_seed_article(page: Page) -> None:
+    message = answer_of(page.ask("How many troops is North Korea said to be preparing?", SEED_ID))
 
-    assert result["abstained"] is True
-    assert result["citations"] == []
+    assert "10,000" in message
+    assert f"#passage-{SEED_ID}-" in message
+
+
+@pytest.mark.slow
+def test_macron_is_abstained(page: Page) -> None:
+    message = answer_of(page.ask("What did Emmanuel Macron say?"))
+
+    assert "**Sources**" not in message
 
 
 @pytest.mark.slow
@@ -343,28 +355,56 @@ def test_macron_is_abstained(client) -> None:  # type: ignore[no-untyped-def]
     [
         ("", "", "the question is empty"),
         ("   \n\t ", "", "the question is empty"),
-        ("x" * 100_000, "", "the limit is 1,000"),
-        ("What did Orban say?", "no-such-article", "unknown article id"),
+        ("x" * 1500, "", "the limit is 1,000"),
+        # the picker's own check: the page offers only the indexed articles
+        ("What did Orban say?", "no-such-article", "not in the list of choices"),
     ],
 )
-def test_bad_requests_get_a_clear_error(client, question: str, article: str, message: str) -> None:  # type: ignore[no-untyped-def]
-    from gradio_client.exceptions import AppError
+def test_bad_questions_get_a_clear_error(
+    page: Page, question: str, article: str, message: str
+) -> None:
+    result = page.ask(question, article)
 
-    with pytest.raises(AppError, match=message):
-        client.predict(question, article, api_name="/ask")
+    assert not result.success and message in str(result.error)
     # the server is still up and answering
-    assert not ask(client, "What did Orban say?")["abstained"]
+    assert "frightening" in answer_of(page.ask("What did Orban say?"))
 
 
 @pytest.mark.slow
-def test_html_in_a_question_comes_back_as_data(client) -> None:  # type: ignore[no-untyped-def]
+def test_a_huge_question_is_refused_before_it_is_read(page: Page) -> None:
+    refused = page.join("check", ["x" * 100_000, None, ""])
+
+    assert refused.status_code == 413
+    assert "64 KiB" in refused.json()["detail"]  # what the page shows
+
+
+@pytest.mark.slow
+def test_a_long_question_typed_in_the_page_gets_the_limit_message(browser, app_url: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    tab = browser.new_page(viewport={"width": 1280, "height": 860})
+    try:
+        tab.goto(app_url)
+        box = tab.get_by_placeholder("Ask a question about the article…")
+        box.fill("x" * 1500)  # whole: the box does not cut it at the limit
+        box.press("Enter")
+        notice = tab.get_by_text("the limit is 1,000")
+        notice.wait_for(timeout=30_000)
+
+        assert "1,500 characters" in notice.inner_text()
+        assert tab.get_by_text("The article does not say").count() == 0  # not answered
+        assert len(box.input_value()) == 1500  # kept, for the reader to shorten
+    finally:
+        tab.close()
+
+
+@pytest.mark.slow
+def test_html_in_a_question_comes_back_as_data(page: Page) -> None:
     question = f"{XSS} What did Orban say?"
 
-    result = ask(client, question)
+    result = page.ask(question)
 
-    assert result["question"] == question  # returned verbatim as JSON data, not run
-    rendered = escape_markdown(result["question"])  # what the chat shows
-    assert "<script" not in rendered and "<img" not in rendered
+    chat = result.data[0]
+    assert text_of(chat[-2]) == escape_markdown(question)  # shown as text, not run
+    assert "<script" not in json.dumps(chat) and "<img" not in json.dumps(chat)
 
 
 @pytest.mark.slow

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answering.verify import Unit, Verified, negated, split_units, verify
+from assistant.answering.verify import Verified, negated, verify
 from assistant.chain import Assistant
 from assistant.schemas import Passage
 from tests.conftest import SEED_FILE, SEED_ID
@@ -38,25 +38,6 @@ def check(assistant: Assistant, passages: list[Passage], draft: str) -> Verified
 ORBAN = "Orban called Zelensky’s plan “frightening”"
 TROOPS = "readying 10,000 soldiers"
 AID = "The slow pace of Western aid has frustrated Kyiv."
-
-
-@pytest.mark.parametrize(
-    ("draft", "expected"),
-    [
-        ("Kyiv waits. Aid is slow. [1]", [Unit("Kyiv waits.", (1,)), Unit("Aid is slow.", (1,))]),
-        (
-            "Kyiv waits [1]. Aid is slow [2].",
-            [Unit("Kyiv waits.", (1,)), Unit("Aid is slow.", (2,))],
-        ),
-        ("Kyiv [1][2] and aid [3, 4].", [Unit("Kyiv", (1, 2)), Unit("and aid.", (3, 4))]),
-        ("J. Smith spoke. [2]", [Unit("J. Smith spoke.", (2,))]),
-        ("U.S. officials spoke. [2]", [Unit("U.S. officials spoke.", (2,))]),
-        ("- first [1]\n- second [2]", [Unit("first", (1,)), Unit("second", (2,))]),
-        ("No markers at all.", [Unit("No markers at all.", ())]),
-    ],
-)
-def test_split_units(draft: str, expected: list[Unit]) -> None:
-    assert split_units(draft)[0] == expected
 
 
 @pytest.mark.parametrize(

@@ -19,18 +19,33 @@ reads as instructions to the assistant, or when no sentence scores well enough.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from assistant.aliases import expand
+from assistant.answering.base import Retrieved, refusal_text
 from assistant.answering.forms import REASON, SPEECH, AnswerForm, expected_form, speaker
 from assistant.answering.injection import looks_like_instructions
 from assistant.answering.names import is_known_phrase, question_names, unknown_names
+from assistant.citations import cite as cite_span
+from assistant.citations import markers
 from assistant.retrieval import Hit, LexicalIndex
-from assistant.schemas import Citation, Passage, RetrievedPassage, Sentence
+from assistant.schemas import (
+    Answer,
+    Citation,
+    Final,
+    Passage,
+    RetrievedPassage,
+    Sentence,
+    StreamEvent,
+)
 from assistant.text import stem, term_set, terms, word_count, words
+
+if TYPE_CHECKING:
+    from assistant.embeddings import LocalEmbeddings
 
 # Weights of the three signals and of the form bonus (sum of weights is 1).
 W_DENSE, W_LEXICAL, W_PASSAGE, FORM_BONUS = 0.5, 0.3, 0.2, 0.08
@@ -409,27 +424,18 @@ def cite(
             groups[-1].append(c)
         else:
             groups.append([c])
-    parts: list[str] = []
-    citations: list[Citation] = []
-    for n, group in enumerate(groups, start=1):
-        passage = group[0].passage
-        start, end = group[0].sentence.start, group[-1].sentence.end
-        quote = passage.text[start - passage.start : end - passage.start]
-        title, url = articles.get(passage.article_id, (passage.article_title, None))
-        citations.append(
-            Citation(
-                n=n,
-                article_id=passage.article_id,
-                article_title=title,
-                passage_id=passage.passage_id,
-                quote=quote,
-                start=start,
-                end=end,
-                score=round(max(c.score for c in group), 4),
-                url=url,
-            )
+    citations = [
+        cite_span(
+            n,
+            group[0].passage,
+            group[0].sentence.start,
+            group[-1].sentence.end,
+            max(c.score for c in group),
+            articles,
         )
-        parts.append(f"{quote} [{n}]")
+        for n, group in enumerate(groups, start=1)
+    ]
+    parts = [f"{c.quote} {markers([c.n])}" for c in citations]
     return " ".join(parts), citations
 
 
@@ -444,3 +450,63 @@ def retrieved(hits: Sequence[Hit]) -> list[RetrievedPassage]:
         )
         for h in hits
     ]
+
+
+class ExtractiveAnswerer:
+    """The offline answerer (the default): quotes the sentences that answer, or abstains."""
+
+    def __init__(self, embeddings: LocalEmbeddings) -> None:
+        #: embeds the later parts of a two-part question (the first part's vector is given)
+        self.embeddings = embeddings
+
+    def answer(self, retrieved: Retrieved) -> Iterator[StreamEvent]:
+        """One ``Final``: the answer arrives whole, with no draft before it."""
+        yield Final(self.compose(retrieved))
+
+    def compose(self, state: Retrieved) -> Answer:
+        """The cited answer, or the refusal saying why the article cannot give one."""
+        request, knowledge = state.request, state.knowledge
+        chosen, refusals = self._choose(state)
+        passages = retrieved(state.hits)
+        if not chosen:
+            refusal = refusals[0]
+            text = refusal_text(refusal.reason, refusal.names, knowledge, request.article)
+            return Answer(question=request.question, answer=text, abstained=True, passages=passages)
+        # only the cited articles: the catalog may hold thousands
+        links = knowledge.links({c.passage.article_id for c in chosen})
+        text, citations = cite(sorted(chosen, key=position), links)
+        return Answer(
+            question=request.question,
+            answer=text,
+            abstained=False,
+            citations=citations,
+            passages=passages,
+        )
+
+    def _choose(self, state: Retrieved) -> tuple[list[Candidate], list[Refusal]]:
+        """The sentences that answer each part of the question, and why parts had none."""
+        request, knowledge = state.request, state.knowledge
+        sentence_vectors = knowledge.store.sentence_vectors([h.passage for h in state.hits])
+        previous = next((t.content for t in reversed(request.history) if t.role == "user"), "")
+        # "Where did he say it, and why was he there?": each part gets its own sentence;
+        # a later part is read with the first, where its "he" and "there" are found
+        parts = split_question(request.question)
+        contexts = [state.query] + [f"{parts[0]} {part}" for part in parts[1:]]
+        vectors = [state.question_vector]
+        if len(parts) > 1:
+            vectors += list(self.embeddings.encode(contexts[1:]))
+        chosen: dict[tuple[str, int], Candidate] = {}
+        refusals: list[Refusal] = []
+        lexical, article = knowledge.lexical, request.article
+        for part, context, vector in zip(parts, contexts, vectors, strict=True):
+            candidates = score_sentences(
+                part, context, state.hits, vector, sentence_vectors, lexical, article
+            )
+            refusal = refusal_reason(part, candidates, lexical, article)
+            best = pick_best(part, candidates)
+            if refusal is not None or best is None:
+                refusals.append(refusal or Refusal("no_match"))
+                continue
+            for c in choose(part, candidates, best, previous or parts[0]):
+                chosen.setdefault((c.passage.passage_id, c.index), c)
+        return list(chosen.values()), refusals

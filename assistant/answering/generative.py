@@ -1,5 +1,6 @@
 """The language model answerer: numbered passages and the question in, a draft with ``[n]``
-markers out (checked afterwards by ``verify.py``), whole or streamed.
+markers out (checked afterwards by ``verify.py``), whole or streamed; when the model fails,
+the extractive answerer's answer stands in for it (``GenerativeAnswerer``).
 
 The rules (answer only from the passages, cite every sentence, say ``NO_ANSWER`` when
 they do not answer) sit in the system message; the passages and the reader's question
@@ -10,6 +11,7 @@ matches them is removed from the data before it is filled in.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
@@ -19,12 +21,18 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
 
 from assistant import prompts
+from assistant.answering import extractive, verify
+from assistant.answering.base import Request, Retrieved, refusal_text
 from assistant.errors import LLMError
 from assistant.llm import describe_failure
-from assistant.schemas import Passage, Turn
+from assistant.schemas import Answer, Delta, Final, Passage, StreamEvent, Turn
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
+
+    from assistant.embeddings import LocalEmbeddings
+
+logger = logging.getLogger(__name__)
 
 #: what the model says when the passages do not answer (the answer prompt asks for it)
 NO_ANSWER = "NO_ANSWER"
@@ -151,3 +159,97 @@ def rewrite(model: BaseChatModel, question: str, history: Sequence[Turn]) -> str
     if not standalone or len(standalone) > MAX_REWRITE_FACTOR * len(question) + 200:
         return None
     return standalone
+
+
+class GenerativeAnswerer:
+    """A language model's answer, verified sentence by sentence against what it cites;
+    the extractive answer (marked ``extractive-fallback``) when the model fails."""
+
+    def __init__(
+        self,
+        model: BaseChatModel,
+        embeddings: LocalEmbeddings,
+        fallback: extractive.ExtractiveAnswerer,
+    ) -> None:
+        self.model = model
+        #: embeds the draft's sentences for verification
+        self.embeddings = embeddings
+        self.fallback = fallback
+
+    def standalone(self, request: Request) -> tuple[str | None, str | None]:
+        """A follow-up rewritten by the model to stand alone, and why that failed (if it did)."""
+        if not request.history:
+            return None, None
+        try:
+            return rewrite(self.model, request.question, request.history), None
+        except LLMError as exc:
+            logger.warning("the language model could not rewrite a follow-up: %s", exc)
+            return None, str(exc)
+
+    def answer(self, retrieved: Retrieved) -> Iterator[StreamEvent]:
+        """The draft in ``Delta``s as the model writes it, then the verified answer."""
+        if retrieved.llm_failure or not retrieved.hits:
+            # a model already found failing, or nothing to answer from
+            yield Final(self._fallback(retrieved, retrieved.llm_failure))
+            return
+        question = retrieved.standalone or retrieved.request.question
+        draft = DraftStream(self.model, question, [h.passage for h in retrieved.hits])
+        try:
+            for piece in draft:
+                yield Delta(piece)
+            answer = self._verified(retrieved, check_draft(draft.text))
+        except LLMError as exc:
+            answer = self._fallback(retrieved, str(exc))
+        yield Final(answer)
+
+    def _verified(self, state: Retrieved, draft: str) -> Answer:
+        """The answer from a model's draft: verified, cited; ``LLMError`` when none survives."""
+        from assistant.store import sentence_id
+
+        request, knowledge = state.request, state.knowledge
+        reported = extractive.retrieved(state.hits)
+        if is_abstention(draft):
+            text = refusal_text("no_match", (), knowledge, request.article)
+            return Answer(
+                question=request.question,
+                answer=text,
+                abstained=True,
+                mode="generative",
+                passages=reported,
+            )
+        passages = [h.passage for h in state.hits]
+        stored = knowledge.store.sentence_vectors(passages)
+        vectors = {
+            (p.passage_id, j): stored[sentence_id(p.passage_id, j)]
+            for p in passages
+            for j in range(len(p.sentences))
+            if sentence_id(p.passage_id, j) in stored
+        }
+        links = knowledge.links({p.article_id for p in passages})
+        result = verify.verify(draft, passages, vectors, self.embeddings.encode, links)
+        if not result.citations:
+            raise LLMError(
+                "the language model's answer was not supported by the article"
+                if result.checks
+                else "the language model returned no usable answer"
+            )
+        if result.removed:
+            logger.info("removed %d unsupported sentence(s)", len(result.removed))
+        return Answer(
+            question=request.question,
+            answer=result.text,
+            abstained=False,
+            mode="generative",
+            citations=list(result.citations),
+            passages=reported,
+            supported_sentence_rate=result.supported_sentence_rate,
+            removed_sentences=result.removed,
+        )
+
+    def _fallback(self, state: Retrieved, reason: str | None) -> Answer:
+        """The extractive answer, marked as standing in for the model's (when it failed)."""
+        answer = self.fallback.compose(state)
+        if reason is None:
+            return answer
+        logger.warning("answering extractively: %s", reason)
+        return answer.model_copy(update={"mode": "extractive-fallback", "fallback_reason": reason})

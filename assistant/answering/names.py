@@ -3,7 +3,8 @@
 A question about someone or something the article never names ("What did Emmanuel
 Macron say?") cannot be answered from it, however similar its other words are. There is
 no offline named-entity model small enough to ship, so a name is a capitalised word that
-does not start the question (or a sentence in it), which is how English marks names.
+does not start the question (or a sentence in it, as ``assistant.citations`` cuts
+sentences), which is how English marks names.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import re
 from functools import lru_cache
 
 from assistant.aliases import METONYMS
+from assistant.citations import starts_sentence
 from assistant.text import STOPWORDS, normalize, stem, words
 
 _TOKEN = re.compile(r"[A-Za-z][\w'’.-]*")
-_SENTENCE_END = re.compile(r"[.!?:;][\"'”’)]*\s*$")
 
 
 def question_names(question: str) -> list[str]:
@@ -29,10 +30,10 @@ def question_names(question: str) -> list[str]:
     for match in _TOKEN.finditer(question):
         token = match.group().rstrip(".'’-")
         gap = question[previous_end : match.start()]
-        starts_sentence = previous_end == 0 or bool(_SENTENCE_END.search(question[: match.start()]))
+        first = previous_end == 0 or starts_sentence(question, match.start())
         previous_end = match.end()
         is_name = (
-            not starts_sentence
+            not first
             and token[:1].isupper()
             and normalize(token) not in STOPWORDS
             and token not in {"I", "I'm", "I've", "I'd"}

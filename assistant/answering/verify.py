@@ -14,6 +14,8 @@ against the text of the passages it cites:
   cited sentences (``MIN_SIMILARITY``): the second signal lets a close paraphrase with
   a word or two of its own through.
 
+The draft is read with the product's one citation grammar (``assistant.citations``: the
+markers, the sentences and the citations), the one the evaluation scores answers with.
 Markers that point at no passage are dropped; a sentence left citing nothing is checked
 against every passage and cites the one that supports it, if any. Unsupported sentences
 are removed (and reported). Each remaining marker becomes a citation of the sentence of
@@ -27,13 +29,13 @@ passes. Everything it says is in the cited sentence, which the reader is shown.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.answering.names import is_known, question_names
+from assistant.citations import CitedSentence, cite, cited_sentences, marker_numbers, markers
 from assistant.schemas import Citation, Passage
 from assistant.text import terms, words
 
@@ -48,25 +50,7 @@ MAX_NEW_TERMS = 2
 #: its best sentence adds nothing: its marker is dropped when another one supports
 MIN_CONTRIBUTION_SIMILARITY = 0.4
 
-_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
-_MARKER_RUN = re.compile(r"((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
-# "A [1]." -> "A. [1]": the end of the sentence belongs to the text, not after its marker
-_PUNCT_AFTER_MARKERS = re.compile(r"((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)\s*([.!?]+)(?=\s|$)")
-# a sentence ends at . ! or ? (perhaps closed by a quote or bracket) before space, not
-# after a lone capital ("U.S.", "J. Smith"); a line break ends one too (lists)
-_SENTENCE_END = re.compile(
-    r"(?:(?<=[.!?])|(?<=[.!?][\"'\u201d\u2019)]))(?<!\b[A-Z]\.)[ \t]+|\s*\n\s*"
-)
-_LIST_BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 _NEGATIONS = frozenset("not no never none nobody nothing neither nor without cannot".split())
-
-
-@dataclass(frozen=True)
-class Unit:
-    """One sentence of a draft and the passage numbers its markers name."""
-
-    text: str
-    cites: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -113,27 +97,6 @@ class Verified:
         return round(len(self.kept) / len(self.checks), 4)
 
 
-def split_units(draft: str) -> tuple[list[Unit], list[int]]:
-    """The draft's sentences with the markers that apply to each; and every marker number."""
-    text = _PUNCT_AFTER_MARKERS.sub(r"\2\1", draft.strip())
-    pieces = _MARKER_RUN.split(text)
-    units: list[Unit] = []
-    numbers: list[int] = []
-    for i in range(0, len(pieces), 2):
-        markers = pieces[i + 1] if i + 1 < len(pieces) else ""
-        cites: list[int] = []
-        for group in _MARKER.findall(markers):
-            for n in (int(x) for x in group.split(",")):
-                numbers.append(n)
-                if n not in cites:
-                    cites.append(n)
-        for sentence in _SENTENCE_END.split(pieces[i]):
-            sentence = _LIST_BULLET.sub("", sentence).strip()
-            if sentence:
-                units.append(Unit(sentence, tuple(cites)))
-    return units, numbers
-
-
 def negated(text: str) -> bool:
     """Whether the text says "not" in some form ("no", "never", "haven't")."""
     return any(w in _NEGATIONS or w.endswith("n't") for w in words(text))
@@ -173,7 +136,7 @@ def _source(passage: Passage, vectors: Mapping[tuple[str, int], np.ndarray], dim
 
 
 def _check(
-    unit: Unit, cites: tuple[int, ...], sources: Sequence[_Source], vector: np.ndarray
+    unit: CitedSentence, cites: tuple[int, ...], sources: Sequence[_Source], vector: np.ndarray
 ) -> SentenceCheck:
     cited = [sources[n - 1] for n in cites]
     needed = set(terms(unit.text))
@@ -243,8 +206,8 @@ def verify(
     (passage id, sentence index); ``encode`` embeds the draft's sentences; ``articles``
     gives each article's (title, url) for the citations.
     """
-    units, numbers = split_units(draft)
-    dropped = tuple(sorted({n for n in numbers if not 1 <= n <= len(passages)}))
+    units = cited_sentences(draft)
+    dropped = tuple(sorted({n for n in marker_numbers(draft) if not 1 <= n <= len(passages)}))
     units = [u for u in units if terms(u.text)]  # stray punctuation, "Yes.": nothing to check
     if not units:
         return Verified("", (), (), dropped)
@@ -264,6 +227,18 @@ def verify(
             )
         checks.append(check)
 
+    text, citations = _cite(checks, vectors, sources, articles)
+    return Verified(text, tuple(citations), tuple(checks), dropped)
+
+
+def _cite(
+    checks: Sequence[SentenceCheck],
+    vectors: np.ndarray,
+    sources: Sequence[_Source],
+    articles: Mapping[str, tuple[str, str | None]] | None,
+) -> tuple[str, list[Citation]]:
+    """The supported sentences, each marked with the citations of the cited passages'
+    sentences that best support it (numbered in order of first use), and those citations."""
     keys: dict[tuple[str, int], int] = {}
     citations: list[Citation] = []
     parts: list[str] = []
@@ -278,30 +253,19 @@ def verify(
             if needed & sources[p[0] - 1].sentence_terms[p[1]]
             or p[3] >= MIN_CONTRIBUTION_SIMILARITY
         ]
-        markers: list[int] = []
+        cited: list[int] = []
         for n, j, score, _ in useful or picks[:1]:
             passage = sources[n - 1].passage
             key = (passage.passage_id, j)
             if key not in keys:
                 keys[key] = len(keys) + 1
                 sentence = passage.sentences[j]
-                title, url = (articles or {}).get(passage.article_id, (passage.article_title, None))
                 citations.append(
-                    Citation(
-                        n=keys[key],
-                        article_id=passage.article_id,
-                        article_title=title,
-                        passage_id=passage.passage_id,
-                        quote=passage.text[
-                            sentence.start - passage.start : sentence.end - passage.start
-                        ],
-                        start=sentence.start,
-                        end=sentence.end,
-                        score=round(max(score, 0.0), 4),
-                        url=url,
+                    cite(
+                        keys[key], passage, sentence.start, sentence.end, max(score, 0.0), articles
                     )
                 )
-            if keys[key] not in markers:
-                markers.append(keys[key])
-        parts.append(check.text + " " + "".join(f"[{m}]" for m in markers))
-    return Verified(" ".join(parts), tuple(citations), tuple(checks), dropped)
+            if keys[key] not in cited:
+                cited.append(keys[key])
+        parts.append(f"{check.text} {markers(cited)}")
+    return " ".join(parts), citations

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from assistant.evaluation.runner import Pipeline
     from assistant.schemas import Answer, Article
 
-PIPELINES = ("assistant", "tutorial")
+PIPELINES = ("assistant", "tutorial", "cosine")
 EXIT_OK, EXIT_GATE_FAILED = 0, 1
 #: tables printed into a file or a CI log are not squeezed to 80 columns
 PIPED_WIDTH = 150
@@ -96,7 +96,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--pipeline",
         choices=PIPELINES,
         default="assistant",
-        help="assistant (ours, the default) or tutorial (the plain LangChain RAG tutorial)",
+        help="assistant (ours, the default), tutorial (the plain LangChain RAG tutorial) or "
+        "cosine (the two sentences most similar to the question, no rules)",
     )
     parser.add_argument(
         "--articles",
@@ -237,6 +238,11 @@ def open_pipeline(
         tutorial = TutorialPipeline.build(articles, load_embeddings(settings))
         stack.callback(tutorial.close)
         return tutorial, TOP_K
+    if name == "cosine":
+        from assistant.embeddings import load_embeddings
+        from assistant.evaluation import cosine
+
+        return cosine.CosinePipeline.build(articles, load_embeddings(settings)), cosine.TOP_K
     from assistant.chain import Assistant
 
     if folders:

@@ -1,7 +1,9 @@
 """The metrics of DESIGN.md's table, one small function each, computed from cases and answers.
 
 All text matching uses the shared normalisation (``assistant.text.normalize``) and ignores
-``[n]`` citation markers. A metric that has nothing to measure (no answerable case, no
+``[n]`` citation markers; answers are read with the product's citation grammar
+(``assistant.citations``: markers and answer sentences), so an answer is scored as the
+product wrote it. A metric that has nothing to measure (no answerable case, no
 citation, no answered sentence) is ``None``, written as ``null`` in the JSON report: a
 0 would read as a failure and a 1 as a success, and it is neither.
 
@@ -27,13 +29,12 @@ Definitions (the docstrings repeat them where they are computed):
   when nothing was answered.
 - ``answer_rate``: share of answerable cases not abstained.
 - ``abstention_rate``: share of unanswerable cases abstained.
-- ``latency_ms_p50``/``latency_ms_p95``: percentiles (linear interpolation) of
-  ``Answer.latency_ms`` over all cases.
+- ``latency_ms_p50``/``latency_ms_p95``: percentiles (``numpy.percentile``, linear
+  interpolation) of ``Answer.latency_ms`` over all cases.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import string
 from collections import Counter
@@ -42,7 +43,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from assistant.text import normalize, terms, word_count
+import numpy as np
+
+from assistant.citations import cited_sentences, strip_markers, word_count
+from assistant.text import normalize, terms
 
 if TYPE_CHECKING:
     from assistant.evaluation.fixtures import Case
@@ -90,11 +94,6 @@ OVERLAP_SHARE = 0.6
 #: a sentence is supported when this share of its content words occurs in what it cites
 SUPPORT_SHARE = 0.8
 
-MARKER = re.compile(r"\[(\d+)\]")
-_MARKER_RUN = re.compile(r"((?:\s*\[\d+\])+)")
-# a sentence ends at . ! or ? (perhaps closed by a quote or bracket) followed by space;
-# not after a lone capital ("U.S. officials", "J. Smith")
-_SENTENCE_END = re.compile(r"(?<!\b[A-Z]\.)(?<=[.!?])[\"'\u201d\u2019)]?\s+")
 _WORD_TOKEN = re.compile(r"\w+")
 _PUNCTUATION = str.maketrans("", "", string.punctuation)
 _ARTICLES = re.compile(r"\b(?:a|an|the)\b")
@@ -109,11 +108,6 @@ class Outcome:
 
 
 # -- per-case building blocks ---------------------------------------------------------------
-
-
-def strip_markers(text: str) -> str:
-    """``text`` without ``[n]`` citation markers."""
-    return MARKER.sub(" ", text)
 
 
 def facts_covered(case: Case, answer: Answer) -> list[bool]:
@@ -204,34 +198,6 @@ def overlaps(quote: str, evidence: str) -> bool:
     return bool(evidence_words) and run >= OVERLAP_SHARE * len(evidence_words)
 
 
-@dataclass(frozen=True)
-class AnswerSentence:
-    """A sentence of an answer (markers removed) and the citation numbers it marks."""
-
-    text: str
-    cites: tuple[int, ...]
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a stretch of answer text (on ., ! and ? followed by space)."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
-
-
-def answer_sentences(text: str) -> list[AnswerSentence]:
-    """The answer cut at each run of ``[n]`` markers and at sentence ends.
-
-    The markers after a stretch of text apply to every sentence in it ("A. B. [1]" cites
-    [1] for both); text after the last marker cites nothing.
-    """
-    pieces = _MARKER_RUN.split(text)
-    result: list[AnswerSentence] = []
-    for i in range(0, len(pieces), 2):
-        markers = pieces[i + 1] if i + 1 < len(pieces) else ""
-        cites = tuple(int(n) for n in MARKER.findall(markers))
-        result += [AnswerSentence(s, cites) for s in split_sentences(pieces[i])]
-    return result
-
-
 def cited_sources(answer: Answer, numbers: Iterable[int]) -> list[str]:
     """Quotes of the citations numbered ``numbers`` and the texts of their passages."""
     passages = {p.passage_id: p.text for p in answer.passages}
@@ -270,7 +236,7 @@ def supported_sentences(answer: Answer) -> tuple[int, int]:
     if answer.abstained:
         return 0, 0
     supported = counted = 0
-    for sentence in answer_sentences(answer.answer):
+    for sentence in cited_sentences(answer.answer):
         verdict = sentence_supported(sentence.text, cited_sources(answer, sentence.cites))
         if verdict is not None:
             counted += 1
@@ -376,13 +342,8 @@ def abstention_rate(outcomes: Sequence[Outcome]) -> float | None:
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
-    """The ``q``-th percentile (0-100) with linear interpolation between ranks."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    """The ``q``-th percentile (0-100) of ``values``, ``None`` when there are none."""
+    return float(np.percentile(values, q)) if len(values) else None
 
 
 def latency_ms_p50(outcomes: Sequence[Outcome]) -> float | None:
@@ -424,6 +385,16 @@ def compute_metrics(outcomes: Sequence[Outcome], k: int | None = None) -> dict[s
         value = functions[key](outcomes)
         result[key] = None if value is None else round(value, 4)
     return result
+
+
+def metrics_by_article(
+    outcomes: Sequence[Outcome], k: int | None = None
+) -> dict[str, dict[str, float | None]]:
+    """``compute_metrics`` for each article a case is scoped to ("" for unscoped cases)."""
+    groups: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        groups.setdefault(o.case.article or "", []).append(o)
+    return {name: compute_metrics(groups[name], k) for name in sorted(groups)}
 
 
 def metrics_by_type(

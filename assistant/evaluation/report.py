@@ -24,6 +24,7 @@ from assistant.evaluation.results import (
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
 #: short column headings for the per-type tables (the full key is in the JSON)
 SHORT_NAMES = {
@@ -113,6 +114,8 @@ def print_report(report: EvalReport, console: Console) -> None:
             *(_short_value(key, values.get(key)) for key in METRIC_KEYS),
         )
     console.print(types)
+    if len(report.by_article) > 1:
+        console.print(_article_table(report))
 
     if report.failed:
         console.print(f"[bold red]Failed ({len(report.failed)}):[/]")
@@ -123,6 +126,38 @@ def print_report(report: EvalReport, console: Console) -> None:
                 f"{rich_escape(why)} — {rich_escape(_one_line(item.answer, 90))}",
                 soft_wrap=True,
             )
+
+
+#: the per-article table's columns: what moves when an answerer meets a new article
+ARTICLE_COLUMNS = (
+    "key_fact_recall",
+    "answer_words_mean",
+    "citation_precision",
+    "answer_rate",
+    "abstention_rate",
+)
+
+
+def _article_table(report: EvalReport) -> Table:
+    """Metrics per article, so a rule that only works on one article shows."""
+    from rich.markup import escape as rich_escape
+    from rich.table import Table
+
+    table = Table(title="By article", title_justify="left")
+    table.add_column("article")
+    table.add_column("cases", justify="right")
+    for key in ARTICLE_COLUMNS:
+        table.add_column(SHORT_NAMES[key], justify="right")
+    cases: dict[str, int] = {}
+    for item in report.items:
+        cases[item.article or ""] = cases.get(item.article or "", 0) + 1
+    for name, values in report.by_article.items():
+        table.add_row(
+            rich_escape(name or "(all articles)"),
+            str(cases.get(name, 0)),
+            *(_short_value(key, values.get(key)) for key in ARTICLE_COLUMNS),
+        )
+    return table
 
 
 def failure_reason(item: CaseItem) -> str:

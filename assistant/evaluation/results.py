@@ -62,6 +62,9 @@ class EvalReport(BaseModel):
     items: list[CaseItem]
     config: dict[str, Any]
     baseline_delta: dict[str, MetricDelta] | None = None
+    #: metrics per article the cases are scoped to: new articles are where rules that
+    #: fit one article fail (an addition to the contract's report; absent in old ones)
+    by_article: dict[str, MetricValues] = {}
 
     @property
     def failed(self) -> list[CaseItem]:

@@ -124,6 +124,7 @@ def build_report(outcomes: Sequence[Outcome], config: dict[str, Any], k: int | N
     return EvalReport(
         metrics=metrics.compute_metrics(outcomes, k),
         by_type=metrics.metrics_by_type(outcomes, k),
+        by_article=metrics.metrics_by_article(outcomes, k),
         items=[case_item(o, k) for o in outcomes],
         config=config,
     )

@@ -10,7 +10,7 @@ import json
 import logging
 import re
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from http import HTTPStatus
 from typing import Annotated, Any, cast
 from urllib.parse import quote
@@ -20,13 +20,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException
 
-from assistant.articles import check_article_id
-from assistant.chain import Assistant, Delta, StreamEvent
+from assistant.articles import check_article_id, is_web_url
+from assistant.chain import Assistant
 from assistant.errors import (
     ArticleError,
+    ArticleTooLargeError,
     AssistantError,
     IndexNotBuiltError,
     LLMError,
@@ -34,7 +35,8 @@ from assistant.errors import (
     StoreError,
     UnknownArticleError,
 )
-from assistant.schemas import Answer, Article, Turn
+from assistant.schemas import Answer, Article, Delta, StreamEvent, Turn
+from assistant.text import binary_character, strip_control
 from assistant.web.limits import RateLimiter, retry_after
 
 logger = logging.getLogger(__name__)
@@ -43,6 +45,7 @@ logger = logging.getLogger(__name__)
 STATUS_OF_ERROR: tuple[tuple[type[AssistantError], int], ...] = (
     (QuestionError, 400),
     (UnknownArticleError, 404),
+    (ArticleTooLargeError, 413),
     (ArticleError, 400),
     (StoreError, 503),
     (IndexNotBuiltError, 503),
@@ -83,9 +86,25 @@ class ArticleRequest(BaseModel):
     id: str = Field(min_length=1, description="letters, digits, '.', '_' and '-'")
     title: str = Field(min_length=1)
     body: str = Field(min_length=1, description="the article text that citations point into")
-    url: str | None = None
+    url: str | None = Field(None, description="an http(s) link to the article")
     published: str | None = Field(None, description="ISO date")
     author: str | None = None
+
+    @field_validator("id", "title", "body", "url", "published", "author")
+    @classmethod
+    def _text(cls, value: str | None) -> str | None:
+        # what the articles folder would refuse as binary, refused before it is saved
+        found = binary_character(value) if value is not None else None
+        if found:
+            raise ValueError(f"holds {found}, which has no place in article text")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _web_link(cls, value: str | None) -> str | None:
+        if value and not is_web_url(value):
+            raise ValueError("must be an http:// or https:// link")
+        return value or None
 
 
 class ArticleSummary(BaseModel):
@@ -127,8 +146,10 @@ _LINE_BREAKS = re.compile(r"[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+")
 
 
 def error_body(code: str, message: str) -> ErrorBody:
-    """An error's JSON, its message on one line whatever of the request it quotes."""
-    return ErrorBody(error=ErrorDetail(code=code, message=_LINE_BREAKS.sub(" ", message)))
+    """An error's JSON, its message on one line whatever of the request it quotes, and
+    without the control characters (bidirectional ones too) it might quote."""
+    one_line = _LINE_BREAKS.sub(" ", message)
+    return ErrorBody(error=ErrorDetail(code=code, message=strip_control(one_line)))
 
 
 def error_response(
@@ -172,15 +193,24 @@ def describe_validation(errors: Sequence[Any]) -> str:
         if error.get("type") == "json_invalid":
             reason = error.get("ctx", {}).get("error", "cannot be decoded")
             return f"the request body is not valid JSON ({reason})"
-        where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+        loc = tuple(error.get("loc", ()))
+        # FastAPI puts every body problem under "body"; a field may be named "body" too
+        where = ".".join(str(part) for part in (loc[1:] if loc[:1] == ("body",) else loc))
         if not where:
             return "the request body must be a JSON object (sent as application/json)"
-        problems.append(f"{where}: {error.get('msg', 'invalid value')}")
+        problems.append(f"{where}: {_problem(error)}")
     if not problems:
         return "the request is not valid"
     shown = MAX_PROBLEMS_SHOWN
     more = f" (and {len(problems) - shown} more)" if len(problems) > shown else ""
     return "; ".join(problems[:shown]) + more
+
+
+def _problem(error: Mapping[str, Any]) -> str:
+    """What is wrong with one field, in words."""
+    message = str(error.get("msg", "invalid value"))
+    # a validator's own message, without pydantic's prefix
+    return message.removeprefix("Value error, ")
 
 
 async def handle_error(request: Request, exc: Exception) -> JSONResponse:
@@ -238,17 +268,14 @@ def limit_questions(request: Request) -> None:
         )
 
 
-def require_admin(
-    assistant: AssistantDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> None:
+def require_admin(assistant: Assistant, credentials: HTTPAuthorizationCredentials | None) -> None:
     """Let the request through only with ``Authorization: Bearer <ASSISTANT_ADMIN_TOKEN>``."""
     token = assistant.settings.admin_token
     if token is None:
         raise ApiError(403, "ingestion_disabled", DISABLED_MESSAGE)
     # bytes, since compare_digest refuses str with non-ASCII characters
     given = credentials.credentials.encode() if credentials else b""
-    if not secrets.compare_digest(given, token.encode()):
+    if not secrets.compare_digest(given, token.get_secret_value().encode()):
         raise ApiError(
             401,
             "unauthorized",
@@ -257,9 +284,26 @@ def require_admin(
         )
 
 
+class AdminRoute(APIRoute):
+    """A route for the admin only: the token is checked before FastAPI reads and validates
+    the body (dependencies run after that), so an anonymous caller gets 401, never a
+    422 saying what the body should hold."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def authorized_first(request: Request) -> Response:
+            require_admin(get_assistant(request), await bearer(request))
+            return await handler(request)
+
+        return authorized_first
+
+
 # -- routes --------------------------------------------------------------------------------
 
 router = APIRouter(prefix="/api")
+#: the routes that change the articles (``AdminRoute``); included in ``router``
+admin = APIRouter(route_class=AdminRoute)
 
 
 #: the stream's media type; ``Accept: text/event-stream`` on ``/api/ask`` asks for it
@@ -348,9 +392,10 @@ def list_articles(assistant: AssistantDep) -> list[ArticleSummary]:
     return [ArticleSummary.model_validate(info) for info in assistant.articles()]
 
 
-@router.post(
+@admin.post(
     "/articles",
-    dependencies=[Depends(require_admin)],
+    # the check itself is AdminRoute's; this names the scheme in the OpenAPI schema
+    dependencies=[Depends(bearer)],
     responses={
         201: {"model": ArticleSummary, "description": "added"},
         **_errors(400, 401, 403, 413, 422, 503),
@@ -365,9 +410,9 @@ def put_article(
     return ArticleSummary.model_validate(info)
 
 
-@router.delete(
+@admin.delete(
     "/articles/{article_id}",
-    dependencies=[Depends(require_admin)],
+    dependencies=[Depends(bearer)],
     status_code=204,
     responses=_errors(400, 401, 403, 404, 503),
 )
@@ -375,6 +420,9 @@ def delete_article(article_id: str, assistant: AssistantDep) -> Response:
     """Remove an article from the articles folder and the index."""
     assistant.remove_article(check_article_id(article_id))
     return Response(status_code=204)
+
+
+router.include_router(admin)
 
 
 @router.get("/health", responses=_errors(503))

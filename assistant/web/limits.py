@@ -1,4 +1,4 @@
-"""Request limits of the HTTP API: body sizes, and questions per client over time.
+"""Request limits of the web app: body sizes, and questions per client over time.
 
 The rate limiter is a few lines of our own rather than slowapi: slowapi wants a
 module-level ``Limiter``, a ``request`` argument on every limited route and the
@@ -8,53 +8,25 @@ module-level ``Limiter``, a ``request`` argument on every limited route and the
 from __future__ import annotations
 
 import math
-import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from assistant.errors import ConfigError
+# parsed with the other settings; imported from here by the web layer and its tests
+from assistant.config import Rate, parse_rate  # noqa: F401
 
-#: an API request body (a question, its history and scope): a long chat fits many times over
+#: a request body (a question, its history and scope, or an event of the UI's page): a long
+#: chat fits many times over
 MAX_BODY = 64 * 1024
 #: an article's JSON: news articles are tens of kilobytes, long reads a few hundred
 ARTICLE_MAX_BODY = 2 * 1024 * 1024
 
-_UNITS = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
-_RATE = re.compile(r"^\s*(\d+)\s*(?:/|per)\s*(second|minute|hour)s?\s*$", re.IGNORECASE)
 
-
-def max_body(path: str) -> int | None:
-    """The most bytes a request body to ``path`` may have; ``None`` outside the API."""
+def max_body(path: str) -> int:
+    """The most bytes a request body to ``path`` may have, on any route (Gradio's too)."""
     if path == "/api/articles" or path.startswith("/api/articles/"):
         return ARTICLE_MAX_BODY
-    if path.startswith("/api/"):
-        return MAX_BODY
-    return None  # the Gradio UI sets its own limits
-
-
-@dataclass(frozen=True)
-class Rate:
-    """At most ``count`` requests per ``period_s`` seconds."""
-
-    count: int
-    period_s: float
-
-    def __str__(self) -> str:
-        unit = next(name for name, seconds in _UNITS.items() if seconds == self.period_s)
-        return f"{self.count}/{unit}"
-
-
-def parse_rate(text: str) -> Rate:
-    """``"30/minute"`` (or ``N/second``, ``N/hour``) as a ``Rate``; raises ``ConfigError``."""
-    match = _RATE.match(text)
-    if not match or int(match[1]) < 1:
-        raise ConfigError(
-            f"ASSISTANT_RATE_LIMIT={text!r} is not a rate: use N/second, N/minute or N/hour "
-            "with N of at least 1, e.g. 30/minute"
-        )
-    return Rate(int(match[1]), _UNITS[match[2].lower()])
+    return MAX_BODY
 
 
 class RateLimiter:

@@ -1,45 +1,38 @@
-"""The web app: the HTTP API under ``/api`` and the Gradio UI at ``/``, in one process."""
+"""The web app, built and served here: the HTTP API under ``/api``, the widget and the
+Gradio UI at ``/``, in one process, every route under the same origin, size and rate rules.
+
+The UI (``ui.py``) is a leaf: it builds the Gradio app and knows nothing of this module.
+"""
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 import gradio as gr
+import uvicorn
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.chain import Assistant
-from assistant.errors import ConfigError
+from assistant.config import parse_origins  # parsed with the other settings
 from assistant.web import api, widget
 from assistant.web.limits import RateLimiter, max_body, parse_rate
 from assistant.web.ui import CSS, build_ui, theme
+from assistant.web.ui_gate import UIGate, replayed, ui_error
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
 
 logger = logging.getLogger(__name__)
 
-# scheme://host[:port], or "*"; each one ends up inside a CSP header, where a space or
-# ";" would smuggle in sources or directives of its own
-_ORIGIN = re.compile(r"^(?:\*|https?://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?)$")
-
-
-def parse_origins(text: str) -> list[str]:
-    """``ASSISTANT_ALLOWED_ORIGINS`` as a list of origins; raises ``ConfigError`` on a bad one."""
-    origins = [part.strip().rstrip("/") for part in text.split(",") if part.strip()]
-    for origin in origins:
-        if not _ORIGIN.match(origin):
-            raise ConfigError(
-                f"ASSISTANT_ALLOWED_ORIGINS: {origin!r} is not an origin; "
-                "use scheme://host[:port], e.g. https://news.example.org"
-            )
-    return origins
-
 
 class BodySizeLimit:
-    """Refuses an API request body over its route's limit (``limits.max_body``) with a 413.
+    """Refuses a request body over its route's limit (``limits.max_body``) with a 413.
 
     The declared Content-Length is checked first; the body is then read here, up to the
     limit, because a chunked upload declares no length. FastAPI reads whole bodies into
@@ -50,13 +43,13 @@ class BodySizeLimit:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limit = max_body(scope["path"]) if scope["type"] == "http" else None
-        if limit is None:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = max_body(scope["path"])
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            await self._too_large(limit)(scope, receive, send)
+            await self._too_large(scope["path"], limit)(scope, receive, send)
             return
         chunks: list[bytes] = []
         size = 0
@@ -67,29 +60,18 @@ class BodySizeLimit:
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
             if size > limit:
-                await self._too_large(limit)(scope, receive, send)
+                await self._too_large(scope["path"], limit)(scope, receive, send)
                 return
             if not message.get("more_body", False):
                 break
-        body = b"".join(chunks)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:  # later reads wait for the disconnect, as with the real stream
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replayed(b"".join(chunks), receive), send)
 
     @staticmethod
-    def _too_large(limit: int) -> ASGIApp:
-        return api.error_response(
-            413,
-            "body_too_large",
-            f"the request body is larger than the {limit // 1024:,} KiB allowed",
-        )
+    def _too_large(path: str, limit: int) -> ASGIApp:
+        message = f"the request body is larger than the {limit // 1024:,} KiB allowed"
+        if path.startswith("/api/"):
+            return api.error_response(413, "body_too_large", message)
+        return ui_error(413, "body_too_large", message)  # said in the UI's page
 
 
 class SecurityHeaders:
@@ -155,7 +137,7 @@ def _version() -> str:
 
 
 def create_app(assistant: Assistant) -> FastAPI:
-    """The web app around ``assistant``: ``/api/*``, ``/openapi.json`` and the UI at ``/``."""
+    """The web app around ``assistant``: ``/api/*``, the widget and the UI at ``/``."""
     settings = assistant.settings
     origins = parse_origins(settings.allowed_origins)
     app = FastAPI(
@@ -167,31 +149,46 @@ def create_app(assistant: Assistant) -> FastAPI:
         redoc_url=None,
     )
     app.state.assistant = assistant
-    app.state.question_limiter = RateLimiter(parse_rate(settings.rate_limit))
+    rate = parse_rate(settings.rate_limit)
+    # one bucket per client for questions, whether asked through /api or the UI's page
+    app.state.question_limiter = RateLimiter(rate)
+    # a vote per answer at most, so the question rate bounds the votes of a reader too
+    app.state.feedback_limiter = RateLimiter(rate)
     api.add_error_handlers(app)
     app.include_router(api.router)
     app.include_router(widget.router)
+    ui = build_ui(assistant)
 
-    # the last added runs first: security headers, CORS, the catch-all, then body sizes
+    # the last added runs first: security headers, CORS, the catch-all, body sizes, the gate
+    app.add_middleware(UIGate, blocks=ui)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(CatchAll)
-    if origins:  # none: same origin only, so no CORS headers at all
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=origins,
-            allow_methods=["GET", "POST", "DELETE"],
-            allow_headers=["Authorization", "Content-Type"],
-            max_age=600,
-        )
+    # always there, granting no origin when none is allowed: Gradio leaves out its own CORS
+    # layer (any origin, with credentials, when the Host is not localhost) only when the
+    # app it is mounted in has this one
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=origins,
+        allow_methods=["GET", "POST", "DELETE"],
+        allow_headers=["Authorization", "Content-Type"],
+        max_age=600,
+    )
     app.add_middleware(SecurityHeaders, frame_ancestors=origins)
 
     # mounted last: "/" matches every path, so routes added after it would never be reached
     return gr.mount_gradio_app(
         app,
-        build_ui(assistant),
+        ui,
         path="/",
         theme=theme(),
         css=CSS,
         ssr_mode=False,
-        footer_links=["api"],
+        footer_links=[],  # its links lead to Gradio's own API page; the API is /api
     )
+
+
+def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
+    """Open the index and serve the UI, the widget and the HTTP API until interrupted."""
+    app = create_app(Assistant.from_settings(settings))
+    # the UI keeps event streams open; without a bound, Ctrl-C would wait for them to end
+    uvicorn.run(app, host=host, port=port, timeout_graceful_shutdown=5)

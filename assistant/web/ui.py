@@ -1,7 +1,8 @@
 """The Gradio UI: a chat about the articles, its sources, the cited article and feedback.
 
 Text from readers and articles is never rendered as HTML: chat messages go through
-``escape_markdown`` and the article panel through ``escape_html``.
+``escape_markdown`` and the article panel through ``escape_html``. The UI only builds the
+Gradio app; ``server.py`` mounts it beside the API and serves both.
 """
 
 from __future__ import annotations
@@ -15,15 +16,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import gradio as gr
+from gradio.helpers import Examples
 
-from assistant.chain import Delta
 from assistant.errors import AssistantError
 from assistant.feedback import record_feedback
-from assistant.schemas import Answer, Citation, Passage
+from assistant.schemas import Answer, Citation, Delta, Passage
 
 if TYPE_CHECKING:
     from assistant.chain import Assistant
-    from assistant.config import Settings
     from assistant.store import ArticleInfo
 
 EXAMPLES = [
@@ -43,6 +43,12 @@ STREAM_PAUSE_S = 0.004
 
 #: a text fragment names this many words at each end of a long quote
 FRAGMENT_WORDS = 5
+
+#: the concurrency group of the events that ask the assistant a question (the server counts
+#: them against the client's question limit, as it counts ``/api/ask``)
+QUESTIONS = "assistant"
+#: the group of the events that record feedback (counted against a limit of their own)
+FEEDBACK = "feedback"
 
 #: system fonts only, so the page fetches no font from anywhere
 SANS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
@@ -181,15 +187,8 @@ def render_sources(citations: Sequence[Citation]) -> str:
 
 
 def render_note(answer: Answer) -> str:
-    """A line under the answer saying how it was made, when the reader should know."""
-    if answer.mode == "extractive-fallback":
-        reason = answer.fallback_reason or "the language model failed"
-        return f"*Answered from the article directly: {escape_markdown(reason)}.*"
-    removed = len(answer.removed_sentences)
-    if removed:
-        what = "sentence" if removed == 1 else "sentences"
-        return f"*{removed} {what} of the model's answer the article does not support left out.*"
-    return ""
+    """A line under the answer saying how it was made (``Answer.note``), when there is one."""
+    return f"*{escape_markdown(answer.note)}*" if answer.note else ""
 
 
 def render_answer(answer: Answer, text: str | None = None) -> str:
@@ -287,42 +286,48 @@ def _article_choices(articles: Sequence[ArticleInfo]) -> list[tuple[str, str]]:
     return [("All articles", ALL_ARTICLES)] + [(a.title, a.id) for a in articles]
 
 
-def build_ui(assistant: Assistant) -> gr.Blocks:
-    """The Gradio app around ``assistant`` (not launched)."""
-    settings = assistant.settings
+class ChatEvents:
+    """The UI's event handlers around one assistant; Gradio names each event after its method."""
 
-    def shown_article(exchanges: Sequence[Exchange], choice: str | None) -> str | None:
-        # the picked article, else the one cited last, else the first one
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+
+    def shown_article(self, exchanges: Sequence[Exchange], choice: str | None) -> str | None:
+        """The picked article, else the one cited last, else the first one."""
         if choice:
             return choice
         for ex in reversed(exchanges):
             if ex.answer.citations:
                 return ex.answer.citations[0].article_id
-        articles = assistant.articles()
+        articles = self.assistant.articles()
         return articles[0].id if articles else None
 
-    def panel(exchanges: Sequence[Exchange], choice: str | None) -> str:
-        article_id = shown_article(exchanges, choice)
-        info = assistant.catalog.get(article_id) if article_id else None
+    def panel(self, exchanges: Sequence[Exchange], choice: str | None) -> str:
+        """The article panel's HTML: the shown article, the last answer's quotes marked."""
+        article_id = self.shown_article(exchanges, choice)
+        info = self.assistant.catalog.get(article_id) if article_id else None
         if info is None:
             return render_notice("No article is indexed yet.")
         citations = exchanges[-1].answer.citations if exchanges else []
-        return render_article(info, assistant.article_passages(info.id), citations)
+        return render_article(info, self.assistant.article_passages(info.id), citations)
 
-    def check(question: str, exchanges: list[Exchange], choice: str | None) -> None:
-        # refuses a bad question before the chat changes; the error shows as a notice only
+    def check(self, question: str, exchanges: list[Exchange], choice: str | None) -> None:
+        """Refuse a bad question before the chat changes; the error shows as a notice only."""
         try:
-            assistant.check(question, conversation(exchanges), choice or None)
+            self.assistant.check(question, conversation(exchanges), choice or None)
         except AssistantError as exc:
             raise gr.Error(str(exc)) from exc
 
     def respond(
-        question: str, exchanges: list[Exchange], choice: str | None
+        self, question: str, exchanges: list[Exchange], choice: str | None
     ) -> Iterator[tuple[Any, ...]]:
+        """The chat as the answer is written, then with its sources, and the panel."""
         article = choice or None
         try:
             # stream() checks the question (empty, too long, unknown article) on the server
-            events = assistant.stream(question, history=conversation(exchanges), article=article)
+            events = self.assistant.stream(
+                question, history=conversation(exchanges), article=article
+            )
         except AssistantError as exc:
             raise gr.Error(str(exc)) from exc
         asked = chat_messages(exchanges) + [
@@ -344,25 +349,20 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                 yield asked + [reply], gr.skip(), gr.skip(), ""
                 time.sleep(STREAM_PAUSE_S)
         done = [*exchanges, Exchange(answer.question, answer, article)]
-        yield chat_messages(done), done, panel(done, choice), ""
+        yield chat_messages(done), done, self.panel(done, choice), ""
 
-    def ask_api(question: str, article_id: str = "") -> dict[str, Any]:
-        """Answer one question (optionally scoped to an article id); the answer JSON."""
-        try:
-            return assistant.ask(question, article=article_id or None).model_dump()
-        except AssistantError as exc:
-            raise gr.Error(str(exc)) from exc
-
-    def on_like(exchanges: list[Exchange], data: gr.LikeData) -> None:
+    def on_like(self, exchanges: list[Exchange], data: gr.LikeData) -> None:
+        """Record a thumbs up or down on a finished answer."""
         if data.liked not in (True, False):  # a vote taken back: nothing to record
             return
-        index = data.index if isinstance(data.index, int) else data.index[0]
-        if index % 2 == 0 or index // 2 >= len(exchanges):  # not a finished answer
+        index = data.index[0] if isinstance(data.index, list) and data.index else data.index
+        # the page sends the index; anything but a finished answer's is ignored
+        if type(index) is not int or index % 2 == 0 or not 0 <= index // 2 < len(exchanges):
             return
         ex = exchanges[index // 2]
         try:
             record_feedback(
-                settings.feedback_file,
+                self.assistant.settings.feedback_file,
                 question=ex.question,
                 answer=ex.answer,
                 rating="up" if data.liked else "down",
@@ -372,85 +372,111 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             raise gr.Error(f"Your feedback could not be saved ({exc.strerror}).") from exc
         gr.Info("Thanks for your feedback.")
 
-    def on_load(choice: str | None) -> tuple[Any, str]:
-        # articles may have been added since the app was built
-        articles = assistant.articles()
+    def on_load(self, choice: str | None) -> tuple[Any, str]:
+        """The picker and the panel as the page opens: articles may have been added since."""
+        articles = self.assistant.articles()
         picker_update = gr.Dropdown(choices=_article_choices(articles), visible=len(articles) > 1)
-        return picker_update, panel([], choice)
+        return picker_update, self.panel([], choice)
 
-    def new_conversation(choice: str | None) -> tuple[list[Exchange], str]:
-        return [], panel([], choice)
+    def new_conversation(self, choice: str | None) -> tuple[list[Exchange], str]:
+        """A cleared chat: no exchanges, the panel without marks."""
+        return [], self.panel([], choice)
 
-    articles = assistant.articles()
-    with gr.Blocks(title="Article assistant", analytics_enabled=False) as demo:
-        exchanges = gr.State([])
-        gr.Markdown(
-            "## Ask about the article\n"
-            "Answers quote the article word for word; each source links to the passage, "
-            "highlighted on the right."
-        )
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=360):
-                picker = gr.Dropdown(
-                    choices=_article_choices(articles),
-                    value=ALL_ARTICLES,
-                    label="Article",
-                    visible=len(articles) > 1,
-                    interactive=True,
-                )
-                chatbot = gr.Chatbot(
-                    label="Conversation",
-                    height=520,
-                    layout="bubble",
-                    latex_delimiters=[],  # "$" in news text is money, not maths
-                    sanitize_html=True,
-                    allow_tags=False,
-                    buttons=["copy"],
-                    feedback_options=["Like", "Dislike"],
-                    placeholder="Ask a question about the article, or pick an example below.",
-                )
-                question = gr.Textbox(
-                    show_label=False,
-                    placeholder="Ask a question about the article…",
-                    max_length=settings.max_question_chars,
-                    submit_btn="Ask",
-                    autofocus=True,
-                )
-                examples = gr.Examples(
-                    examples=[[q] for q in EXAMPLES],
-                    inputs=[question],
-                    label="Examples",
-                    api_visibility="private",
-                )
-            with gr.Column(scale=2, min_width=320):
-                article_panel = gr.HTML(
-                    panel([], ALL_ARTICLES), elem_id="article-panel", js_on_load=REVEAL_JS
-                )
 
-        chat_inputs = [question, exchanges, picker]
-        for trigger in (question.submit, examples.load_input_event.then):
-            trigger(check, inputs=chat_inputs, outputs=None, api_visibility="private").success(
-                respond,
-                inputs=chat_inputs,
-                outputs=[chatbot, exchanges, article_panel, question],
-                api_visibility="private",
-                concurrency_id="assistant",
-                show_progress="minimal",
+@dataclass(frozen=True)
+class _Components:
+    """The components the events read and write."""
+
+    exchanges: gr.State
+    picker: gr.Dropdown
+    chatbot: gr.Chatbot
+    question: gr.Textbox
+    examples: Examples  # gr.Examples is the function that makes one
+    article_panel: gr.HTML
+
+
+def _layout(events: ChatEvents, articles: Sequence[ArticleInfo]) -> _Components:
+    """The page's components, laid out inside the ``gr.Blocks`` being built."""
+    exchanges = gr.State([])
+    gr.Markdown(
+        "## Ask about the article\n"
+        "Answers quote the article word for word; each source links to the passage, "
+        "highlighted on the right."
+    )
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=360):
+            picker = gr.Dropdown(
+                choices=_article_choices(articles),
+                value=ALL_ARTICLES,
+                label="Article",
+                visible=len(articles) > 1,
+                interactive=True,
             )
-        chatbot.like(on_like, inputs=[exchanges], outputs=None, api_visibility="private")
-        chatbot.clear(
-            new_conversation,
-            inputs=[picker],
-            outputs=[exchanges, article_panel],
-            api_visibility="private",
+            chatbot = gr.Chatbot(
+                label="Conversation",
+                height=520,
+                layout="bubble",
+                latex_delimiters=[],  # "$" in news text is money, not maths
+                sanitize_html=True,
+                allow_tags=False,
+                buttons=["copy"],
+                feedback_options=["Like", "Dislike"],
+                placeholder="Ask a question about the article, or pick an example below.",
+            )
+            question = gr.Textbox(
+                show_label=False,
+                # no max_length: the browser would cut a long question short, and the
+                # reader get an answer to half of it instead of the limit's message
+                placeholder="Ask a question about the article…",
+                submit_btn="Ask",
+                autofocus=True,
+            )
+            examples = gr.Examples(
+                examples=[[q] for q in EXAMPLES],
+                inputs=[question],
+                label="Examples",
+                api_visibility="private",
+            )
+        with gr.Column(scale=2, min_width=320):
+            article_panel = gr.HTML(
+                events.panel([], ALL_ARTICLES), elem_id="article-panel", js_on_load=REVEAL_JS
+            )
+    return _Components(exchanges, picker, chatbot, question, examples, article_panel)
+
+
+def _wire(demo: gr.Blocks, events: ChatEvents, c: _Components) -> None:
+    """Connect the components' events to their handlers; none is part of an API."""
+    private: dict[str, Any] = {"api_visibility": "private"}
+    chat_inputs = [c.question, c.exchanges, c.picker]
+    for trigger in (c.question.submit, c.examples.load_input_event.then):
+        trigger(events.check, inputs=chat_inputs, outputs=None, **private).success(
+            events.respond,
+            inputs=chat_inputs,
+            outputs=[c.chatbot, c.exchanges, c.article_panel, c.question],
+            concurrency_id=QUESTIONS,
+            show_progress="minimal",
+            **private,
         )
-        picker.change(
-            panel, inputs=[exchanges, picker], outputs=[article_panel], api_visibility="private"
-        )
-        demo.load(
-            on_load, inputs=[picker], outputs=[picker, article_panel], api_visibility="private"
-        )
-        gr.api(ask_api, api_name="ask", concurrency_id="assistant")
+    c.chatbot.like(
+        events.on_like, inputs=[c.exchanges], outputs=None, concurrency_id=FEEDBACK, **private
+    )
+    c.chatbot.clear(
+        events.new_conversation,
+        inputs=[c.picker],
+        outputs=[c.exchanges, c.article_panel],
+        **private,
+    )
+    c.picker.change(
+        events.panel, inputs=[c.exchanges, c.picker], outputs=[c.article_panel], **private
+    )
+    demo.load(events.on_load, inputs=[c.picker], outputs=[c.picker, c.article_panel], **private)
+
+
+def build_ui(assistant: Assistant) -> gr.Blocks:
+    """The Gradio app around ``assistant`` (not launched)."""
+    events = ChatEvents(assistant)
+    with gr.Blocks(title="Article assistant", analytics_enabled=False) as demo:
+        _wire(demo, events, _layout(events, assistant.articles()))
     # Assistant.ask only reads the shared model and store, so a few may run at once
     demo.queue(default_concurrency_limit=4)
     return demo
@@ -459,15 +485,3 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
 def theme() -> gr.themes.Base:
     """The page's look: Gradio's default colours with system fonts."""
     return gr.themes.Default(font=SANS, font_mono=MONO)
-
-
-def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Open the index and serve the UI and the HTTP API (one process) until interrupted."""
-    import uvicorn
-
-    from assistant.chain import Assistant
-    from assistant.web.server import create_app
-
-    app = create_app(Assistant.from_settings(settings))
-    # the UI keeps event streams open; without a bound, Ctrl-C would wait for them to end
-    uvicorn.run(app, host=host, port=port, timeout_graceful_shutdown=5)

@@ -1,0 +1,234 @@
+"""The offline answerer: quotes the one or two sentences of the article that answer best.
+
+It refuses only what has nothing to do with the article: instructions instead of a
+question, a name the article never uses (after typo and abbreviation matching), or a
+question that shares neither meaning nor words with it. Everything else gets the best
+sentences (``ranking``); when even the best is a weak match, the answer says so ("The
+article does not say exactly; the closest it comes is: ...") and still cites it, since a
+reader is better served by a cited near miss than by a refusal. Telling a tempting near
+miss (the right kind of fact about the wrong subject) from an answer needs reading, which
+is the language-model mode's job (``generative``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from assistant import prompts
+from assistant.answering import ranking, spelling
+from assistant.answering.base import Retrieved, refusal_text
+from assistant.answering.extractive import Candidate, cite, retrieved
+from assistant.answering.injection import looks_like_instructions
+from assistant.answering.names import unknown_names
+from assistant.retrieval import contextualize
+from assistant.schemas import Answer, Final, Passage, StreamEvent
+from assistant.store import sentence_id
+from assistant.text import STOPWORDS, stem, words
+
+if TYPE_CHECKING:
+    from assistant.embeddings import LocalEmbeddings
+    from assistant.knowledge import Snapshot
+
+#: below this cosine similarity for every sentence, and with a word that is neither in
+#: the article nor common in English ("sourdough", "Bundesliga"), a question is about
+#: something else (both chosen by grouped cross-validation)
+OFF_TOPIC_DENSE = 0.32
+#: ... "common": wordfreq's Zipf frequency at least this (4.5: about 30 per million words)
+OFF_TOPIC_ZIPF = 4.5
+#: below this, the best sentence is shown as the closest the article comes, not an answer
+WEAK_DENSE = 0.2
+
+
+@dataclass(frozen=True)
+class _Sentences:
+    """The sentences an answer is chosen from, in reading order, with their vectors."""
+
+    candidates: list[Candidate]
+    texts: list[str]
+    paragraphs: list[int]
+    vectors: np.ndarray
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a question gets no answer: a ``refusal_*`` template and the names it quotes."""
+
+    reason: str
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A question read against its article: each sentence's signals, and whether even the
+    best match is weak."""
+
+    sentences: _Sentences
+    signals: ranking.Signals
+    weak: bool
+
+
+class QuotingAnswerer:
+    """Quotes the best sentences, cited; refuses only unrelated questions."""
+
+    def __init__(
+        self,
+        embeddings: LocalEmbeddings,
+        weights: ranking.Weights = ranking.DEFAULT,
+        *,
+        correct_typos: bool = True,
+    ) -> None:
+        self.embeddings = embeddings
+        self.weights = weights
+        #: on in the product; off only to measure what it adds (benchmarks/crossval.py)
+        self.correct_typos = correct_typos
+
+    def answer(self, state: Retrieved) -> Iterator[StreamEvent]:
+        """One ``Final``: the answer arrives whole, with no draft before it."""
+        yield Final(self.compose(state))
+
+    def compose(self, state: Retrieved) -> Answer:
+        """The cited answer, the closest the article comes, or a refusal saying why."""
+        request, knowledge = state.request, state.knowledge
+        passages = retrieved(state.hits)
+        reading = self.read(state)
+        if isinstance(reading, Refusal):
+            return Answer(
+                question=request.question,
+                answer=refusal_text(reading.reason, reading.names, knowledge, request.article),
+                abstained=True,
+                passages=passages,
+            )
+        scores = ranking.combined(reading.signals, self.weights)
+        chosen = [
+            _scored(reading.sentences.candidates[i], float(scores[i]))
+            for i in ranking.pick(reading.signals, self.weights)
+        ]
+        links = knowledge.links({c.passage.article_id for c in chosen})
+        text, citations = cite(chosen, links)
+        if reading.weak:
+            text = prompts.render("closest_match", quotes=text)
+        return Answer(
+            question=request.question,
+            answer=text,
+            abstained=reading.weak,
+            citations=citations,
+            passages=passages,
+        )
+
+    def read(self, state: Retrieved) -> Reading | Refusal:
+        """The question read against the article: why it is refused, or the signals of
+        every sentence that could answer it (``benchmarks/crossval.py`` reuses these)."""
+        request, knowledge = state.request, state.knowledge
+        if looks_like_instructions(request.question):
+            return Refusal("no_match")
+        sentences = self._sentences(state)
+        if not sentences.candidates:
+            return Refusal("no_match")
+        question = request.question
+        if self.correct_typos:
+            question = spelling.corrected(question, spelling.words_of(sentences.texts))
+        vocabulary = knowledge.lexical.vocabulary(request.article)
+        initials = _initials(sentences.texts)
+        missing = [
+            n
+            for n in unknown_names(question, vocabulary)
+            if not _abbreviates(n, initials, vocabulary)
+        ]
+        if missing:
+            return Refusal("unknown_names", tuple(dict.fromkeys(missing)))
+        own, in_context = self._question_vectors(state, question)
+        dense_own, dense_context = sentences.vectors @ own, sentences.vectors @ in_context
+        closest = float(max(dense_own.max(), dense_context.max()))
+        if closest < OFF_TOPIC_DENSE and _off_topic_words(question, vocabulary):
+            return Refusal("no_match")
+        dense = 0.5 * dense_own + 0.5 * dense_context
+        signals = ranking.signals(question, sentences.texts, sentences.paragraphs, dense)
+        return Reading(sentences, signals, weak=closest < WEAK_DENSE)
+
+    def _sentences(self, state: Retrieved) -> _Sentences:
+        """Every sentence of the article asked about (or, across the archive, of the
+        articles retrieval found), with its stored vector."""
+        knowledge = state.knowledge
+        passages = _passages_in_scope(state, knowledge)
+        stored = knowledge.store.sentence_vectors(passages)
+        candidates: list[Candidate] = []
+        rows: list[np.ndarray] = []
+        for p in passages:
+            for j, s in enumerate(p.sentences):
+                vector = stored.get(sentence_id(p.passage_id, j))
+                if vector is None:
+                    continue
+                candidates.append(Candidate(p, j, s, 0.0, 0.0, 0.0))
+                rows.append(vector)
+        return _Sentences(
+            candidates=candidates,
+            texts=[c.sentence.text for c in candidates],
+            paragraphs=[_paragraph(c.passage) for c in candidates],
+            vectors=np.stack(rows) if rows else np.zeros((0, 1), dtype=np.float32),
+        )
+
+    def _question_vectors(self, state: Retrieved, question: str) -> tuple[np.ndarray, np.ndarray]:
+        """Vectors of the question alone and in its conversation (typos corrected)."""
+        if question == state.request.question:
+            return state.question_vector, state.vector
+        query = contextualize(question, state.request.history)
+        if query == question:
+            vector = self.embeddings.query_vector(question)
+            return vector, vector
+        own, in_context = self.embeddings.encode([question, query])
+        return own, in_context
+
+
+def _passages_in_scope(state: Retrieved, knowledge: Snapshot) -> list[Passage]:
+    """The scoped article's passages, or those of the articles the retrieved passages
+    belong to (in reading order): an answer is read in its article, not in a fragment."""
+    article = state.request.article
+    if article is not None:
+        return knowledge.lexical.scope(article)
+    found = dict.fromkeys(h.passage.article_id for h in state.hits)
+    return [p for a in found for p in knowledge.lexical.scope(a)]
+
+
+def _paragraph(passage: Passage) -> int:
+    # passages are paragraphs (or windows of a long one): a neighbour shares its passage;
+    # the article's hash keeps two articles' paragraph numbers apart
+    return hash((passage.article_id, passage.index))
+
+
+def _scored(c: Candidate, score: float) -> Candidate:
+    return Candidate(c.passage, c.index, c.sentence, score, c.dense, c.lexical)
+
+
+def _off_topic_words(question: str, vocabulary: frozenset[str]) -> bool:
+    """Whether the question is made of words about something else: most of its content
+    words are not in the article, and one of those is not common in English either."""
+    from wordfreq import zipf_frequency
+
+    content = [w for w in words(question) if w not in STOPWORDS and len(w) > 2]
+    foreign = [w for w in content if w not in vocabulary and stem(w) not in vocabulary]
+    if not content or len(foreign) * 2 <= len(content):
+        return False
+    return any(not w.isdigit() and zipf_frequency(w, "en") < OFF_TOPIC_ZIPF for w in foreign)
+
+
+def _initials(texts: list[str]) -> str:
+    """The first letters of the article's words in order (hyphenated parts count), where
+    an abbreviation the article never writes can still be found spelt out."""
+    return "".join(w[0] for t in texts for w in re.findall(r"[A-Za-z]+", t)).lower()
+
+
+def _abbreviates(name: str, initials: str, vocabulary: frozenset[str]) -> bool:
+    """Whether a name in capitals ("CFO") abbreviates words of the article ("chief
+    financial officer"), or a spelt-out name's initials are an abbreviation the article
+    uses: the two forms a news article mixes."""
+    letters = name.replace(".", "")
+    if letters.isalpha() and letters.isupper():
+        # three letters at least: two-letter runs of initials occur in any article
+        return 3 <= len(letters) <= 6 and letters.lower() in initials
+    spelt = "".join(w[0] for w in name.split() if w[:1].isupper()).lower()
+    return len(spelt) >= 2 and spelt in vocabulary

@@ -1,0 +1,107 @@
+"""Which sentences of an article answer a question: the signals, their weights, the pick.
+
+Every weight here was chosen by cross-validation grouped by article (``python -m
+benchmarks.crossval``; its ablation table in docs/evaluation.md shows what each signal
+adds on articles left out of the tuning), not fitted to one article's wording. The
+signals are general: the sentence's meaning (embedding cosine, on a question whose typos
+are corrected against the article's own words), whether it is where a thing the question
+names is first mentioned (news introduces a person or a plan with who or what it is), and
+whether it stands next to the best sentence (which often carries the reason, the rest of
+a list or the number asked for). Three more we measured added nothing on held-out
+articles and were removed: whether a sentence holds the kind of thing asked for (a
+number, a date, a quotation), whether it is an editor's note, and embedding the lede
+without its wire dateline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.text import term_set
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the signals add up, and when a second sentence joins the first."""
+
+    #: the sentence first mentions one of the question's terms
+    first: float = 0.15
+    #: a neighbour of the best sentence (same paragraph) is preferred as the second
+    neighbour: float = 0.1
+    #: a second sentence joins when it scores within this much of the best
+    second_within: float = 0.2
+
+
+DEFAULT = Weights()
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Per-sentence signals for one question, sentences in reading order."""
+
+    #: cosine similarity to the question (and its conversation context)
+    dense: np.ndarray
+    first: np.ndarray
+    #: the paragraph each sentence is in (neighbours share one)
+    paragraph: np.ndarray
+
+
+def first_mentions(sentences: Sequence[str], question: str) -> np.ndarray:
+    """1 for each sentence that is the first to use one of the question's terms."""
+    wanted = term_set(question)
+    seen: set[str] = set()
+    marks = np.zeros(len(sentences))
+    for i, text in enumerate(sentences):
+        found = term_set(text) & wanted
+        if found - seen:
+            marks[i] = 1.0
+        seen |= found
+    return marks
+
+
+def signals(
+    question: str,
+    sentences: Sequence[str],
+    paragraphs: Sequence[int],
+    dense: np.ndarray,
+) -> Signals:
+    """The signals of every sentence; ``dense`` is their cosine similarity to the question."""
+    return Signals(
+        dense=dense,
+        first=first_mentions(sentences, question),
+        paragraph=np.asarray(paragraphs),
+    )
+
+
+def combined(s: Signals, w: Weights = DEFAULT) -> np.ndarray:
+    """One score per sentence."""
+    return s.dense + w.first * s.first
+
+
+def pick(s: Signals, w: Weights = DEFAULT, most: int = 2) -> list[int]:
+    """Indices (reading order) of the sentences to quote: the best, and a second one when
+    it scores close to it; a neighbour in the same paragraph is preferred as the second,
+    since it often carries the reason, the rest of a list or the number asked for."""
+    scores = combined(s, w)
+    if not len(scores):
+        return []
+    order = [int(i) for i in np.argsort(-scores, kind="stable")]
+    best = order[0]
+    chosen = [best]
+    if most >= 2 and len(order) > 1:
+        neighbours = {
+            j
+            for j in (best - 1, best + 1)
+            if 0 <= j < len(scores) and s.paragraph[j] == s.paragraph[best]
+        }
+
+        def bonus(j: int) -> float:
+            return float(scores[j]) + (w.neighbour if j in neighbours else 0.0)
+
+        second = max([order[1], *neighbours], key=bonus)
+        if bonus(second) >= scores[best] - w.second_within:
+            chosen.append(second)
+    return sorted(chosen)

@@ -1,0 +1,51 @@
+"""Typos in a question, corrected against the article's own words.
+
+A reader types "what did the mayer say" or "the libary"; the embedding model reads a
+misspelt word as a different one, and the article is the best dictionary there is for
+the words a question about it uses. rapidfuzz (a maintained C++ library) finds the
+closest word of the article by edit distance, and wordfreq (English word frequencies,
+shipped inside the package) tells a real word from a typo.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+#: a word of the question is replaced only by one this similar (rapidfuzz ratio, 0-100)
+MIN_SIMILARITY = 80
+#: shorter words are left alone: "cat"/"car" are both words, not a typo of each other
+MIN_LENGTH = 4
+#: a word at least this common in English (wordfreq's Zipf scale: 3 is once per million
+#: words) is taken as meant, not as a typo: "they" is not "the" misspelt
+COMMON_WORD_ZIPF = 3.0
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]")
+
+
+def words_of(texts: Iterable[str]) -> frozenset[str]:
+    """The lower-cased words of ``texts``: the dictionary typos are corrected against."""
+    return frozenset(w.lower() for text in texts for w in _WORD.findall(text))
+
+
+def corrected(question: str, dictionary: frozenset[str]) -> str:
+    """``question`` with each word the article does not use replaced by the article's
+    closest word, when one is close enough; otherwise unchanged."""
+    from rapidfuzz import fuzz, process
+    from wordfreq import zipf_frequency
+
+    choices = sorted(dictionary)
+    replacements: dict[str, str] = {}
+    for word in set(_WORD.findall(question)):
+        lower = word.lower()
+        if len(lower) < MIN_LENGTH or lower in dictionary:
+            continue
+        if zipf_frequency(lower, "en") >= COMMON_WORD_ZIPF:
+            continue
+        match = process.extractOne(lower, choices, scorer=fuzz.ratio, score_cutoff=MIN_SIMILARITY)
+        if match is not None:
+            replacements[word] = match[0]
+    if not replacements:
+        return question
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, replacements)) + r")\b")
+    return pattern.sub(lambda m: replacements[m.group()], question)
