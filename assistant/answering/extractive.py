@@ -1,19 +1,13 @@
-"""The offline answerer: pick the article sentences that answer, cite them, or abstain.
+"""The offline answerer: quotes the one or two sentences of the article that answer best.
 
-Each sentence of the retrieved passages gets one score from three signals:
-
-- how close its embedding is to the question's (paraphrases, "Moscow" for Russia),
-- how much of the question's content (weighted by rarity) it contains (names, numbers),
-- how well its passage was retrieved (context), plus a bonus when it has the form of
-  answer the question asks for (``forms.py``: a number for "how many", a quotation for
-  "what did X say").
-
-The best sentence answers (the best of the form asked for, when the top one lacks it);
-another joins only when it adds to the answer: a close second with more of the
-question, the quotation's continuation, the reason after a "why?". "What did X say?"
-is answered with X's own words. The answerer abstains when the question names someone
-or something the article never mentions, asks for a form no matching sentence has,
-reads as instructions to the assistant, or when no sentence scores well enough.
+It refuses only what has nothing to do with the article: instructions instead of a
+question, a name the article never uses (after typo and abbreviation matching), or a
+question that shares neither meaning nor words with it. Everything else gets the best
+sentences (``ranking``); when even the best is a weak match, the answer says so ("The
+article does not say exactly; the closest it comes is: ...") and still cites it, since a
+reader is better served by a cited near miss than by a refusal. Telling a tempting near
+miss (the right kind of fact about the wrong subject) from an answer needs reading, which
+is the language-model mode's job (``generative``).
 """
 
 from __future__ import annotations
@@ -25,14 +19,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.aliases import expand
+from assistant import prompts
+from assistant.answering import ranking, spelling
 from assistant.answering.base import Retrieved, refusal_text
-from assistant.answering.forms import REASON, SPEECH, AnswerForm, expected_form, speaker
 from assistant.answering.injection import looks_like_instructions
-from assistant.answering.names import is_known_phrase, question_names, unknown_names
+from assistant.answering.names import is_known, question_names
 from assistant.citations import cite as cite_span
 from assistant.citations import markers
-from assistant.retrieval import Hit, LexicalIndex
+from assistant.retrieval import Hit, contextualize
 from assistant.schemas import (
     Answer,
     Citation,
@@ -42,371 +36,226 @@ from assistant.schemas import (
     Sentence,
     StreamEvent,
 )
-from assistant.text import stem, term_set, terms, word_count, words
+from assistant.store import sentence_id
+from assistant.text import STOPWORDS, stem, words
 
 if TYPE_CHECKING:
     from assistant.embeddings import LocalEmbeddings
+    from assistant.knowledge import Snapshot
 
-# Weights of the three signals and of the form bonus (sum of weights is 1).
-W_DENSE, W_LEXICAL, W_PASSAGE, FORM_BONUS = 0.5, 0.3, 0.2, 0.08
-
-#: share of a word's weight kept when it comes from the previous turn, not the question
-CONTEXT_WEIGHT = 0.3
-#: a best sentence this far in meaning from the question does not answer it; off-topic
-#: questions and injections stay well below, paraphrases of the article above
-MIN_DENSE = 0.35
-#: ... unless it holds most of the question's words ("Who is Raj Menon?": a name means
-#: little to the embedding model)
-MIN_LEXICAL_ALONE = 0.5
-#: and no sentence scoring below this answers, however close its meaning
-MIN_SCORE = 0.2
-#: a second sentence joins the answer when it scores at least this share of the best and
-#: adds a word of the question (two-part questions are split, see ``split_question``)
-JOIN_RATIO = 0.85
-#: most sentences in an answer (list questions may use all of them)
-MAX_SENTENCES, MAX_LIST_SENTENCES = 2, 3
-#: after "What is X?", a next sentence that refers back with a pronoun joins when it scores
-#: this share of the best (it rarely repeats the question's words, so it scores low)
-FOLLOWER_RATIO = 0.35
-#: after "Why ...?", the next sentence joins when it scores this share of the best
-REASON_FOLLOWER_RATIO = 0.5
-#: a best sentence shorter than this (in words) is too thin on its own; add its neighbour
-MIN_ANSWER_WORDS = 7
-
-_LIST_Q = re.compile(
-    r"\b(which|what) (are|were) (the )?\w+s\b|\blist\b|\bname (the|all)\b|\bwhat .*\bneeds?\b"
-)
-#: "What is the Victory Plan?", "Who is Mark Rutte?": a short subject and nothing else
-_DEFINITION_Q = re.compile(r"^\s*(what|who)('s|\s+(is|are|was|were))(\s+[\w'’.-]+){1,4}\s*\??\s*$")
-_PRONOUN_START = re.compile(r"^[“\"]?(he|she|they|it|this|these|his|her|their)\b", re.IGNORECASE)
-_QUOTE_MARK = re.compile(r"[“”\"]")
+#: below this cosine similarity for every sentence, and with a word that is neither in
+#: the article nor common in English ("sourdough", "Bundesliga"), a question is about
+#: something else (both chosen by grouped cross-validation)
+OFF_TOPIC_DENSE = 0.32
+#: ... "common": wordfreq's Zipf frequency at least this (4.5: about 30 per million words)
+OFF_TOPIC_ZIPF = 4.5
+#: below this, the best sentence is shown as the closest the article comes, not an answer
+WEAK_DENSE = 0.2
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A sentence of a retrieved passage with its score."""
+    """A sentence of the article, where it stands (passage and index) and its score."""
 
     passage: Passage
     index: int
     sentence: Sentence
-    score: float
-    dense: float
-    lexical: float
-    #: the question's terms this sentence contains
-    covered: frozenset[str] = frozenset()
+    score: float = 0.0
+    dense: float = 0.0
+    lexical: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Sentences:
+    """The sentences an answer is chosen from, in reading order, with their vectors."""
+
+    candidates: list[Candidate]
+    texts: list[str]
+    paragraphs: list[int]
+    vectors: np.ndarray
 
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why the answerer abstained, for the wording in ``prompts/``."""
+    """Why a question gets no answer: a ``refusal_*`` template and the names it quotes."""
 
-    reason: str  # "unknown_names", "not_quoted" or "no_match"
+    reason: str
     names: tuple[str, ...] = ()
 
 
-def _form_bonus(form: AnswerForm | None, sentence: str, question: str) -> float:
-    if form is None or not form.fits(sentence, question):
-        return 0.0
-    # "What did X say?" asks for the quotation itself, not a sentence about X
-    return 2 * FORM_BONUS if form is SPEECH else FORM_BONUS
+@dataclass(frozen=True)
+class Reading:
+    """A question read against its article: each sentence's signals, and whether even the
+    best match is weak."""
+
+    sentences: _Sentences
+    signals: ranking.Signals
+    weak: bool
 
 
-def _coverage(weights: dict[str, float], sentence_terms: frozenset[str]) -> float:
-    total = sum(weights.values())
-    if total <= 0:
-        return 0.0
-    return sum(w for t, w in weights.items() if t in sentence_terms) / total
+class ExtractiveAnswerer:
+    """Quotes the best sentences, cited; refuses only unrelated questions."""
 
+    def __init__(
+        self,
+        embeddings: LocalEmbeddings,
+        weights: ranking.Weights = ranking.DEFAULT,
+        *,
+        correct_typos: bool = True,
+    ) -> None:
+        self.embeddings = embeddings
+        self.weights = weights
+        #: on in the product; off only to measure what it adds (benchmarks/crossval.py)
+        self.correct_typos = correct_typos
 
-def score_sentences(
-    question: str,
-    query: str,
-    hits: Sequence[Hit],
-    query_vector: np.ndarray,
-    sentence_vectors: dict[str, np.ndarray],
-    lexical: LexicalIndex,
-    article_id: str | None,
-) -> list[Candidate]:
-    """Every sentence of the retrieved passages, best first."""
-    # words of the question itself count fully; words brought in from the earlier turn
-    # (a follow-up's context) only help, so that "Have his allies agreed?" finds the
-    # sentence about allies, not the one about him
-    asked = set(terms(expand(question)))
-    context = set(terms(expand(query))) - asked
-    weights = {t: lexical.idf(t, article_id) for t in asked}
-    weights.update({t: CONTEXT_WEIGHT * lexical.idf(t, article_id) for t in context})
-    query_terms = asked | context
-    form = expected_form(question)
-    candidates: list[Candidate] = []
-    for hit in hits:
-        for j, sentence in enumerate(hit.passage.sentences):
-            vector = sentence_vectors.get(f"{hit.passage.passage_id}:{j}")
-            dense = float(vector @ query_vector) if vector is not None else hit.dense
-            sentence_terms = term_set(sentence.text)
-            cover = _coverage(weights, sentence_terms)
-            score = (
-                W_DENSE * dense
-                + W_LEXICAL * cover
-                + W_PASSAGE * hit.score
-                + _form_bonus(form, sentence.text, question)
+    def answer(self, state: Retrieved) -> Iterator[StreamEvent]:
+        """One ``Final``: the answer arrives whole, with no draft before it."""
+        yield Final(self.compose(state))
+
+    def compose(self, state: Retrieved) -> Answer:
+        """The cited answer, the closest the article comes, or a refusal saying why."""
+        request, knowledge = state.request, state.knowledge
+        passages = retrieved(state.hits)
+        reading = self.read(state)
+        if isinstance(reading, Refusal):
+            return Answer(
+                question=request.question,
+                answer=refusal_text(reading.reason, reading.names, knowledge, request.article),
+                abstained=True,
+                passages=passages,
             )
-            covered = frozenset(query_terms & sentence_terms)
-            candidates.append(Candidate(hit.passage, j, sentence, score, dense, cover, covered))
-    candidates.sort(key=lambda c: c.score, reverse=True)
-    return candidates
-
-
-_SECOND_QUESTION = re.compile(
-    r"(?:,\s*|;\s*|\s+)(?:and|but)\s+(?:(?:on|in|at|for|from|by|with|to)\s+)?"
-    r"(?=(?:what|who|whom|whose|when|where|why|how|which)\b)"
-    r"|;\s*(?=(?:what|who|whom|whose|when|where|why|how|which|does|did|is|are|was|were)\b)",
-    re.IGNORECASE,
-)
-
-
-def split_question(question: str) -> list[str]:
-    """A question that asks two things ("Where did he speak, and why was he there?") as two.
-
-    Only a second question word after "and" or a semicolon splits; "What did Rutte and
-    Orban say?" stays whole.
-    """
-    parts = [p.strip(" ,;") for p in _SECOND_QUESTION.split(question, maxsplit=1)]
-    return [p for p in parts if p] or [question]
-
-
-def _starts_open_quotation(text: str) -> bool:
-    """A sentence that opens a quotation and does not close it: the quotation goes on."""
-    return text.lstrip()[:1] in '“"' and not text.rstrip().endswith(("”", '"'))
-
-
-def _needs(question: str, best: Candidate, follower: Candidate) -> bool:
-    """Whether the best sentence needs the one after it to make sense as an answer.
-
-    A thin sentence ("The conflict has global implications."), a quotation that goes on
-    in the next sentence, the reason for a "why?" that the next sentence gives, or, for a
-    "what is X?" question, a next sentence that goes on about X with a pronoun ("... his
-    “Victory Plan.” He wants Ukraine to join NATO ...").
-    """
-    text, after = best.sentence.text, follower.sentence.text
-    if word_count(text) < MIN_ANSWER_WORDS:
-        return True
-    if _QUOTE_MARK.search(text) and _starts_open_quotation(after):
-        return True
-    if expected_form(question) is REASON:
-        # "Why did the judge reject it?": the ruling, then the reason in the next sentence
-        return follower.score >= REASON_FOLLOWER_RATIO * best.score
-    # "What is the Victory Plan?": the sentence naming it is followed by the one saying it
-    return (
-        bool(_DEFINITION_Q.search(question.lower()))
-        and bool(_PRONOUN_START.match(after))
-        and follower.score >= FOLLOWER_RATIO * best.score
-    )
-
-
-def choose(
-    question: str, candidates: Sequence[Candidate], best: Candidate, previous: str = ""
-) -> list[Candidate]:
-    """The best sentence and the neighbours that belong with it, in reading order.
-
-    ``previous`` is the conversation's previous question, where "she" in "What did she
-    say?" is found.
-    """
-    limit = MAX_LIST_SENTENCES if _LIST_Q.search(question.lower()) else MAX_SENTENCES
-    who = speaker(question)
-    if who and who.lower() in _PRONOUN_TERMS and question_names(previous):
-        who = question_names(previous)[0]
-    quotes = quotes_of(who, candidates) if who else []
-    if quotes:
-        # "What did X say?": X's own words; a second quotation when it goes on from the
-        # first or scores almost as well
-        first, rest = quotes[0], quotes[1:]
-        goes_on = [
-            q for q in rest if q.passage is first.passage and abs(q.index - first.index) == 1
+        scores = ranking.combined(reading.signals, self.weights)
+        chosen = [
+            _scored(reading.sentences.candidates[i], float(scores[i]))
+            for i in ranking.pick(reading.signals, self.weights)
         ]
-        close = [q for q in rest[:1] if q.score >= JOIN_RATIO * first.score]
-        return sorted([first, *(goes_on or close)[:1]], key=position)
-    chosen = [best]
-    covered = set(best.covered)
-    form = expected_form(question)
-    for other in candidates:
-        if len(chosen) >= limit or other.score < JOIN_RATIO * best.score:
-            break
-        if other is best or (
-            form and form.required and not form.fits(other.sentence.text, question)
-        ):
-            continue  # "How much did it cost?": only sentences with a sum join the answer
-        # a second sentence must bring something of the question the first lacks
-        if set(other.covered) - covered:
-            chosen.append(other)
-            covered |= set(other.covered)
-    byposition = {(c.passage.passage_id, c.index): c for c in candidates}
-    if len(chosen) < limit:
-        follower = byposition.get((best.passage.passage_id, best.index + 1))
-        if follower is not None and follower not in chosen and _needs(question, best, follower):
-            chosen.append(follower)
-    return sorted(chosen, key=position)
+        links = knowledge.links({c.passage.article_id for c in chosen})
+        text, citations = cite(chosen, links)
+        if reading.weak:
+            text = prompts.render("closest_match", quotes=text)
+        return Answer(
+            question=request.question,
+            answer=text,
+            abstained=reading.weak,
+            citations=citations,
+            passages=passages,
+        )
 
+    def read(self, state: Retrieved) -> Reading | Refusal:
+        """The question read against the article: why it is refused, or the signals of
+        every sentence that could answer it (``benchmarks/crossval.py`` reuses these)."""
+        request, knowledge = state.request, state.knowledge
+        if looks_like_instructions(request.question):
+            return Refusal("no_match")
+        sentences = self._sentences(state)
+        if not sentences.candidates:
+            return Refusal("no_match")
+        question = request.question
+        if self.correct_typos:
+            question = spelling.corrected(question, spelling.words_of(sentences.texts))
+        vocabulary = knowledge.lexical.vocabulary(request.article)
+        initials = _initials(sentences.texts)
+        names = question_names(question)
+        missing = [
+            n
+            for n in names
+            if not is_known(n, vocabulary) and not _abbreviates(n, initials, vocabulary)
+        ]
+        # refused when every name is unknown: "What did Orban say, and what did Macron
+        # say?" is answered for Orban
+        if missing and len(missing) == len(names):
+            return Refusal("unknown_names", tuple(dict.fromkeys(missing)))
+        own, in_context = self._question_vectors(state, question)
+        dense_own, dense_context = sentences.vectors @ own, sentences.vectors @ in_context
+        closest = float(max(dense_own.max(), dense_context.max()))
+        if closest < OFF_TOPIC_DENSE and _off_topic_words(question, vocabulary):
+            return Refusal("no_match")
+        dense = 0.5 * dense_own + 0.5 * dense_context
+        signals = ranking.signals(question, sentences.texts, sentences.paragraphs, dense)
+        return Reading(sentences, signals, weak=closest < WEAK_DENSE)
 
-def position(c: Candidate) -> tuple[str, int, int]:
-    """Where a candidate stands in its article, for putting sentences in reading order."""
-    return (c.passage.article_id, c.passage.index, c.index)
-
-
-def quotes_of(who: str, candidates: Sequence[Candidate]) -> list[Candidate]:
-    """Candidate sentences quoting ``who``, best first.
-
-    A quotation is theirs when its sentence names them ("... ,” Natarajan said.") or
-    follows a sentence that does ("Frank Dutton, 67, ... “My brother found out ...”").
-    """
-    head = terms(who)[-1:]
-    if not head or head[0] in _PRONOUN_TERMS:
-        return []
-    keys = set(head)
-    if not any(w[:1].isupper() for w in who.split()):
-        # "the entomologist": quoted under the name given beside the title
-        for c in candidates:
-            if head[0] in terms(c.sentence.text):
-                keys.update(stem(w) for w in _surnames(c.sentence.text))
-    found: list[Candidate] = []
-    theirs: set[tuple[str, int]] = set()  # (passage, sentence) already known to be theirs
-    for c in sorted(candidates, key=position):
-        text = c.sentence.text
-        before = c.passage.sentences[c.index - 1].text if c.index > 0 else ""
-        names_them = bool(before) and bool(keys & set(terms(before)))
-        goes_on = (c.passage.passage_id, c.index - 1) in theirs
-        if _QUOTE_MARK.search(text) and (
-            _attributed(text, keys) or ((names_them or goes_on) and _opens_with_quote(text))
-        ):
-            found.append(c)
-        elif (goes_on or (names_them and _leads(before, keys))) and _PRONOUN_SAYS.match(text):
-            found.append(c)  # reported speech: "He warned that ..."
-        else:
-            continue
-        theirs.add((c.passage.passage_id, c.index))
-    return sorted(found, key=lambda c: c.score, reverse=True)
-
-
-_SAYING = frozenset(
-    "said says told tells warned warns added adds wrote writes argued argues insisted "
-    "claimed claims stated stressed urged asked explained recalled".split()
-)
-
-
-_PRONOUN_SAYS = re.compile(
-    r"^(he|she|they)\s+(\w+\s+)?(said|says|told|tells|warned|warns|added|adds|wrote|argued|"
-    r"insisted|claimed|stated|stressed|urged|explained|emphasi[sz]ed)\b",
-    re.IGNORECASE,
-)
-
-
-def _leads(text: str, keys: set[str]) -> bool:
-    """Whether one of ``keys`` is what the sentence is about: it speaks in it, or it
-    comes in the first few words (the subject), so a following "he" or "they" is them."""
-    return _attributed(text, keys) or bool(keys & {stem(w) for w in words(text)[:6]})
-
-
-def _attributed(text: str, keys: set[str]) -> bool:
-    """Whether the sentence says one of ``keys`` spoke: "Rutte said", "said Ana Ruiz"."""
-    tokens = words(text)
-    for i, token in enumerate(tokens):
-        if stem(token) in keys:
-            around = tokens[max(0, i - 3) : i] + tokens[i + 1 : i + 4]
-            if _SAYING.intersection(around):
-                return True
-    return False
-
-
-def _opens_with_quote(text: str) -> bool:
-    return text.lstrip()[:1] in '“"'
-
-
-_PRONOUN_TERMS = frozenset({"he", "she", "they", "him", "her", "them"})
-
-
-#: a run of two or more capitalised words ("Dr. Tomasz Wierzbicki"): a person's full name
-_FULL_NAME = re.compile(r"\b[A-Z][\w’'-]*\.?(?:\s+[A-Z][\w’'-]+)+")
-
-
-def is_quoted(who: str, passages: Sequence[Passage]) -> bool:
-    """Whether the article reports anything said by ``who`` ("the state governor").
-
-    A sentence must say they spoke ("Lenz said", "said Ana Ruiz"), or name them and be
-    followed by a quotation or a "he said" (the same rules as ``quotes_of``). A title
-    ("the entomologist") also stands for the name given beside it.
-    """
-    head = terms(who)[-1:]
-    if not head:
-        return True
-    keys = set(head)
-    if not any(w[:1].isupper() for w in who.split()):
+    def _sentences(self, state: Retrieved) -> _Sentences:
+        """Every sentence of the article asked about (or, across the archive, of the
+        articles retrieval found), with its stored vector."""
+        knowledge = state.knowledge
+        passages = _passages_in_scope(state, knowledge)
+        stored = knowledge.store.sentence_vectors(passages)
+        candidates: list[Candidate] = []
+        rows: list[np.ndarray] = []
         for p in passages:
-            for s in p.sentences:
-                if head[0] in terms(s.text):
-                    keys.update(stem(w) for w in _surnames(s.text))
-    for p in passages:
-        texts = [s.text for s in p.sentences]
-        for i, text in enumerate(texts):
-            after = texts[i + 1] if i + 1 < len(texts) else ""
-            if _attributed(text, keys):  # with or without quotation marks
-                return True
-            if keys & set(terms(text)) and (
-                _opens_with_quote(after) or (_leads(text, keys) and _PRONOUN_SAYS.match(after))
-            ):
-                return True
-    return False
+            for j, s in enumerate(p.sentences):
+                vector = stored.get(sentence_id(p.passage_id, j))
+                if vector is None:
+                    continue
+                candidates.append(Candidate(p, j, s))
+                rows.append(vector)
+        return _Sentences(
+            candidates=candidates,
+            texts=[c.sentence.text for c in candidates],
+            paragraphs=[_paragraph(c.passage) for c in candidates],
+            vectors=np.stack(rows) if rows else np.zeros((0, 1), dtype=np.float32),
+        )
+
+    def _question_vectors(self, state: Retrieved, question: str) -> tuple[np.ndarray, np.ndarray]:
+        """Vectors of the question alone and in its conversation (typos corrected)."""
+        if question == state.request.question:
+            return state.question_vector, state.vector
+        query = contextualize(question, state.request.history)
+        if query == question:
+            vector = self.embeddings.query_vector(question)
+            return vector, vector
+        own, in_context = self.embeddings.encode([question, query])
+        return own, in_context
 
 
-def _surnames(text: str) -> list[str]:
-    return [m.group().split()[-1].lower() for m in _FULL_NAME.finditer(text)]
+def _passages_in_scope(state: Retrieved, knowledge: Snapshot) -> list[Passage]:
+    """The scoped article's passages, or those of the articles the retrieved passages
+    belong to (in reading order): an answer is read in its article, not in a fragment."""
+    article = state.request.article
+    if article is not None:
+        return knowledge.lexical.scope(article)
+    found = dict.fromkeys(h.passage.article_id for h in state.hits)
+    return [p for a in found for p in knowledge.lexical.scope(a)]
 
 
-def pick_best(question: str, candidates: Sequence[Candidate]) -> Candidate | None:
-    """The sentence that answers best: the top one, or the top one of the form asked for.
-
-    "How much did the plant cost?" is answered by the best sentence with a sum of money
-    in it, if one scores near enough the top; when the form is required and no sentence
-    has it, nothing answers (``None``).
-    """
-    if not candidates:
-        return None
-    form = expected_form(question)
-    if form is None or form.fits(candidates[0].sentence.text, question):
-        return candidates[0]
-    floor = form.fallback_ratio * candidates[0].score
-    fitting = [c for c in candidates if c.score >= floor and form.fits(c.sentence.text, question)]
-    if fitting:
-        return fitting[0]
-    return None if form.required else candidates[0]
+def _paragraph(passage: Passage) -> int:
+    # passages are paragraphs (or windows of a long one): a neighbour shares its passage;
+    # the article's hash keeps two articles' paragraph numbers apart
+    return hash((passage.article_id, passage.index))
 
 
-def refusal_reason(
-    question: str,
-    candidates: Sequence[Candidate],
-    lexical: LexicalIndex,
-    article_id: str | None,
-) -> Refusal | None:
-    """Why the article cannot answer, or ``None`` when it can."""
-    if looks_like_instructions(question):
-        return Refusal("no_match")
-    vocabulary = lexical.vocabulary(article_id)
-    missing = unknown_names(question, vocabulary)
-    who = speaker(question)
-    if not missing and who and not is_known_phrase(who, vocabulary):
-        missing = [who]  # "What did the state governor say?" when the article has no governor
-    if missing:
-        return Refusal("unknown_names", tuple(dict.fromkeys(missing)))
-    # across the whole archive, the articles the question was matched to stand for it
-    scopes = [article_id] if article_id else sorted({c.passage.article_id for c in candidates})
-    if who and not is_quoted(who, [p for a in scopes for p in lexical.scope(a)]):
-        return Refusal("not_quoted", (who,))
-    best = candidates[0] if candidates else None
-    if best is None or best.score < MIN_SCORE:
-        return Refusal("no_match")
-    if best.dense < MIN_DENSE and best.lexical < MIN_LEXICAL_ALONE:
-        return Refusal("no_match")
-    if pick_best(question, candidates) is None:
-        return Refusal("no_match")
-    return None
+def _scored(c: Candidate, score: float) -> Candidate:
+    return Candidate(c.passage, c.index, c.sentence, score, c.dense, c.lexical)
+
+
+def _off_topic_words(question: str, vocabulary: frozenset[str]) -> bool:
+    """Whether the question is made of words about something else: most of its content
+    words are not in the article, and one of those is not common in English either."""
+    from wordfreq import zipf_frequency
+
+    content = [w for w in words(question) if w not in STOPWORDS and len(w) > 2]
+    foreign = [w for w in content if w not in vocabulary and stem(w) not in vocabulary]
+    if not content or len(foreign) * 2 <= len(content):
+        return False
+    return any(not w.isdigit() and zipf_frequency(w, "en") < OFF_TOPIC_ZIPF for w in foreign)
+
+
+def _initials(texts: list[str]) -> str:
+    """The first letters of the article's words in order (hyphenated parts count), where
+    an abbreviation the article never writes can still be found spelt out."""
+    return "".join(w[0] for t in texts for w in re.findall(r"[A-Za-z]+", t)).lower()
+
+
+def _abbreviates(name: str, initials: str, vocabulary: frozenset[str]) -> bool:
+    """Whether a name in capitals ("CFO") abbreviates words of the article ("chief
+    financial officer"), or a spelt-out name's initials are an abbreviation the article
+    uses: the two forms a news article mixes."""
+    letters = name.replace(".", "")
+    if letters.isalpha() and letters.isupper():
+        # three letters at least: two-letter runs of initials occur in any article
+        return 3 <= len(letters) <= 6 and letters.lower() in initials
+    spelt = "".join(w[0] for w in name.split() if w[:1].isupper()).lower()
+    return len(spelt) >= 2 and spelt in vocabulary
 
 
 def cite(
@@ -450,63 +299,3 @@ def retrieved(hits: Sequence[Hit]) -> list[RetrievedPassage]:
         )
         for h in hits
     ]
-
-
-class ExtractiveAnswerer:
-    """The offline answerer (the default): quotes the sentences that answer, or abstains."""
-
-    def __init__(self, embeddings: LocalEmbeddings) -> None:
-        #: embeds the later parts of a two-part question (the first part's vector is given)
-        self.embeddings = embeddings
-
-    def answer(self, retrieved: Retrieved) -> Iterator[StreamEvent]:
-        """One ``Final``: the answer arrives whole, with no draft before it."""
-        yield Final(self.compose(retrieved))
-
-    def compose(self, state: Retrieved) -> Answer:
-        """The cited answer, or the refusal saying why the article cannot give one."""
-        request, knowledge = state.request, state.knowledge
-        chosen, refusals = self._choose(state)
-        passages = retrieved(state.hits)
-        if not chosen:
-            refusal = refusals[0]
-            text = refusal_text(refusal.reason, refusal.names, knowledge, request.article)
-            return Answer(question=request.question, answer=text, abstained=True, passages=passages)
-        # only the cited articles: the catalog may hold thousands
-        links = knowledge.links({c.passage.article_id for c in chosen})
-        text, citations = cite(sorted(chosen, key=position), links)
-        return Answer(
-            question=request.question,
-            answer=text,
-            abstained=False,
-            citations=citations,
-            passages=passages,
-        )
-
-    def _choose(self, state: Retrieved) -> tuple[list[Candidate], list[Refusal]]:
-        """The sentences that answer each part of the question, and why parts had none."""
-        request, knowledge = state.request, state.knowledge
-        sentence_vectors = knowledge.store.sentence_vectors([h.passage for h in state.hits])
-        previous = next((t.content for t in reversed(request.history) if t.role == "user"), "")
-        # "Where did he say it, and why was he there?": each part gets its own sentence;
-        # a later part is read with the first, where its "he" and "there" are found
-        parts = split_question(request.question)
-        contexts = [state.query] + [f"{parts[0]} {part}" for part in parts[1:]]
-        vectors = [state.question_vector]
-        if len(parts) > 1:
-            vectors += list(self.embeddings.encode(contexts[1:]))
-        chosen: dict[tuple[str, int], Candidate] = {}
-        refusals: list[Refusal] = []
-        lexical, article = knowledge.lexical, request.article
-        for part, context, vector in zip(parts, contexts, vectors, strict=True):
-            candidates = score_sentences(
-                part, context, state.hits, vector, sentence_vectors, lexical, article
-            )
-            refusal = refusal_reason(part, candidates, lexical, article)
-            best = pick_best(part, candidates)
-            if refusal is not None or best is None:
-                refusals.append(refusal or Refusal("no_match"))
-                continue
-            for c in choose(part, candidates, best, previous or parts[0]):
-                chosen.setdefault((c.passage.passage_id, c.index), c)
-        return list(chosen.values()), refusals

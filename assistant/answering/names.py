@@ -85,13 +85,3 @@ def is_known(name: str, vocabulary: frozenset[str]) -> bool:
     """Whether the article uses this name: every word of it, a form of it, or a place
     standing for it ("Pyongyang" for North Korea)."""
     return all(_known_word(word, vocabulary) for word in words(name))
-
-
-def is_known_phrase(phrase: str, vocabulary: frozenset[str]) -> bool:
-    """Whether every content word of a phrase ("the state governor") occurs in the article."""
-    return all(_known_word(word, vocabulary) for word in words(phrase) if word not in STOPWORDS)
-
-
-def unknown_names(question: str, vocabulary: frozenset[str]) -> list[str]:
-    """Names in the question that the article does not mention."""
-    return [name for name in question_names(question) if not is_known(name, vocabulary)]

@@ -1,4 +1,4 @@
-"""The quoting answerer, its ranking signals and typo correction, on an article of the
+"""The extractive answerer, its ranking signals and typo correction, on an article of the
 tests' own (not a fixture article: nothing here may be tuned to the evaluation's text)."""
 
 # ruff: noqa: E501  (the article's paragraphs are one line each, as articles are)
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from assistant.answering import ranking, spelling
-from assistant.answering.quoting import QuotingAnswerer
+from assistant.answering.extractive import ExtractiveAnswerer
 
 ARTICLE = """---
 id: marlow-ferry
@@ -37,7 +37,7 @@ def ferry(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-
     (root / "articles" / "marlow-ferry.md").write_text(ARTICLE, encoding="utf-8")
     settings = Settings(articles_dir=root / "articles", chroma_dir=root / "chroma", _env_file=None)
     assistant = Assistant.from_settings(settings)
-    assistant.answerer = QuotingAnswerer(assistant.embeddings)
+    assistant.answerer = ExtractiveAnswerer(assistant.embeddings)
     return assistant
 
 
