@@ -163,6 +163,17 @@ class OnnxEncoder:
         return np.asarray(vectors, dtype=np.float32)
 
 
+def _meta(model: SentenceTransformer) -> dict[str, object]:
+    """What the ONNX runtime needs beside the graph: the tokenizer's padding, the length."""
+    pad_token = model.tokenizer.pad_token or "[PAD]"
+    return {
+        "dimension": embedding_dimension(model),
+        "max_seq_length": int(model.max_seq_length or model.tokenizer.model_max_length),
+        "pad_id": int(model.tokenizer.convert_tokens_to_ids(pad_token)),
+        "pad_token": pad_token,
+    }
+
+
 def export_onnx(model_dir: Path, cache_dir: Path, model: SentenceTransformer | None = None) -> Path:
     """Export the model to ``cache_dir/<key>/model.onnx`` (kept when already there).
 
@@ -210,14 +221,7 @@ def export_onnx(model_dir: Path, cache_dir: Path, model: SentenceTransformer | N
             if program is None:
                 raise ConfigError("torch.onnx.export returned no program")
             program.save(tmp, external_data=False)
-        pad_token = model.tokenizer.pad_token or "[PAD]"
-        meta = {
-            "dimension": embedding_dimension(model),
-            "max_seq_length": int(model.max_seq_length or model.tokenizer.model_max_length),
-            "pad_id": int(model.tokenizer.convert_tokens_to_ids(pad_token)),
-            "pad_token": pad_token,
-        }
-        _write_atomically(target.parent / META_FILE, json.dumps(meta, indent=2))
+        _write_atomically(target.parent / META_FILE, json.dumps(_meta(model), indent=2))
         _check(tmp, model_dir, model)
         os.replace(tmp, target)
     finally:

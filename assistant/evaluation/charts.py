@@ -95,6 +95,30 @@ def _nice_step(span: float, target: int) -> float:
     return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
 
 
+def _bins(values: Sequence[float]) -> tuple[float, list[int]]:
+    """A round bin width for ``values`` and the count in each bin."""
+    high = max(values)
+    step = _nice_step(high, 16)
+    bins = max(1, math.ceil(high / step + 1e-9))
+    if high == bins * step:  # the maximum belongs in the last bin, not one past it
+        bins += 1
+    counts = [0] * bins
+    for v in values:
+        counts[min(bins - 1, int(v // step))] += 1
+    return step, counts
+
+
+def _marker(x: float, label_y: float, bottom: float, width: int, label: str) -> str:
+    """A dashed vertical line at ``x`` with its label in the band above the bars."""
+    anchor = "end" if x > width - 110 else "start"
+    return (
+        f'<line x1="{_num(x)}" y1="{label_y + 3}" x2="{_num(x)}" y2="{bottom}" '
+        f'stroke="#c0392b" stroke-dasharray="4 3"/>'
+        f'<text x="{_num(x + (-4 if anchor == "end" else 4))}" y="{label_y}" '
+        f'text-anchor="{anchor}" class="marker">{escape(label)}</text>'
+    )
+
+
 def histogram(
     values: Sequence[float], unit: str = "ms", markers: Mapping[str, float] | None = None
 ) -> str:
@@ -109,15 +133,8 @@ def histogram(
             f'<svg class="chart" viewBox="0 0 {width} 40" width="{width}" height="40">'
             '<text x="0" y="24" class="na">no cases</text></svg>'
         )
-    high = max(values)
-    step = _nice_step(high, 16)
-    bins = max(1, math.ceil(high / step + 1e-9))
-    if high == bins * step:  # the maximum belongs in the last bin, not one past it
-        bins += 1
-    counts = [0] * bins
-    for v in values:
-        counts[min(bins - 1, int(v // step))] += 1
-    top_count = max(counts)
+    step, counts = _bins(values)
+    bins, top_count = len(counts), max(counts)
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
         f'role="img" aria-label="latency histogram">'
@@ -153,17 +170,10 @@ def histogram(
         f'<text x="{left + plot_w / 2}" y="{height - 4}" text-anchor="middle" class="axis">'
         f"{escape(unit)} per case ({len(values)} cases)</text>"
     )
+    span = bins * step
     for k, (name, value) in enumerate(marks):
-        x = left + plot_w * min(value, bins * step) / (bins * step)
-        label_y = 12 + 14 * k
-        anchor = "end" if x > width - 110 else "start"
-        parts.append(
-            f'<line x1="{_num(x)}" y1="{label_y + 3}" x2="{_num(x)}" y2="{top + plot_h}" '
-            f'stroke="#c0392b" stroke-dasharray="4 3"/>'
-            f'<text x="{_num(x + (-4 if anchor == "end" else 4))}" y="{label_y}" '
-            f'text-anchor="{anchor}" class="marker">'
-            f"{escape(name)} {value:.1f} {escape(unit)}</text>"
-        )
+        x = left + plot_w * min(value, span) / span
+        parts.append(_marker(x, 12 + 14 * k, top + plot_h, width, f"{name} {value:.1f} {unit}"))
     parts.append("</svg>")
     return "".join(parts)
 

@@ -78,20 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="OLD.json",
         help="compare with an earlier --json report and mark regressions",
     )
-    parser.add_argument(
-        "--fail-under",
-        action="append",
-        default=[],
-        metavar="METRIC=VALUE",
-        help="exit 1 when METRIC is below VALUE (repeatable)",
-    )
-    parser.add_argument(
-        "--fail-over",
-        action="append",
-        default=[],
-        metavar="METRIC=VALUE",
-        help="exit 1 when METRIC is above VALUE, for lower-is-better metrics (repeatable)",
-    )
+    add_gate_arguments(parser)
     parser.add_argument(
         "--pipeline",
         choices=PIPELINES,
@@ -106,6 +93,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="build a temporary knowledge base from the articles in DIR instead of the "
         "configured one (repeatable: the folders are combined)",
+    )
+
+
+def add_gate_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--fail-under`` and ``--fail-over``: the gates that make the run exit 1."""
+    parser.add_argument(
+        "--fail-under",
+        action="append",
+        default=[],
+        metavar="METRIC=VALUE",
+        help="exit 1 when METRIC is below VALUE (repeatable)",
+    )
+    parser.add_argument(
+        "--fail-over",
+        action="append",
+        default=[],
+        metavar="METRIC=VALUE",
+        help="exit 1 when METRIC is above VALUE, for lower-is-better metrics (repeatable)",
     )
 
 
@@ -162,6 +167,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             err.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
 
     failures = check_gates(gates, report.metrics)
+    report_gates(failures, len(gates), err)
+    return EXIT_GATE_FAILED if failures else EXIT_OK
+
+
+def report_gates(failures: Sequence[str], gates: int, err: Console) -> None:
+    """Each failed gate on a line of its own, or that all passed."""
     for message in failures:
         err.print(
             f"gate failed: {message}",
@@ -171,8 +182,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             style="bold red",
         )
     if gates and not failures:
-        err.print(f"all {len(gates)} gates passed", highlight=False)
-    return EXIT_GATE_FAILED if failures else EXIT_OK
+        err.print(f"all {gates} gates passed", highlight=False)
 
 
 def read_articles(folders: Sequence[Path]) -> list[Article]:
