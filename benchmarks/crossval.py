@@ -62,7 +62,8 @@ class Read:
     """One answerable case as the answerer read it."""
 
     article: str
-    facts: list[list[str]]
+    #: the fixture case (``assistant.evaluation.fixtures.Case``)
+    case: Any
     #: ``None``: refused; else the sentences and their signals
     reading: Any
 
@@ -97,21 +98,24 @@ def read_cases(fixtures: Sequence[Path], folders: Sequence[Path], **options: boo
         for case in cases:
             kept.clear()
             assistant.ask(case.question, case.history, case.article)
-            reads.append(Read(case.article or "", case.key_facts, kept[0] if kept else None))
+            reads.append(Read(case.article or "", case, kept[0] if kept else None))
     return reads
 
 
 def score(read: Read, weights: Any) -> tuple[float, int]:
     """Key-fact recall and words of the answer ``weights`` would give this case."""
     from assistant.answering import ranking
-    from assistant.text import normalize
+    from assistant.citations import word_count
+    from assistant.evaluation.metrics import facts_covered
+    from assistant.schemas import Answer
 
     if read.reading is None or read.reading.weak:
         return 0.0, 0
     chosen = ranking.pick(read.reading.signals, weights)
-    text = normalize(" ".join(read.reading.sentences.texts[i] for i in chosen))
-    covered = [any(normalize(alt) in text for alt in fact) for fact in read.facts]
-    return sum(covered) / len(covered), len(text.split())
+    text = " ".join(read.reading.sentences.texts[i] for i in chosen)
+    # scored as the evaluation scores an answer, with its own key-fact matching
+    covered = facts_covered(read.case, Answer(question="", answer=text, abstained=False))
+    return sum(covered) / len(covered), word_count(text)
 
 
 def settings_grid(grid: dict[str, tuple[float, ...]]) -> list[Any]:

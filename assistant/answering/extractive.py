@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -154,7 +155,7 @@ class ExtractiveAnswerer:
         if self.correct_typos:
             question = spelling.corrected(question, spelling.words_of(sentences.texts))
         vocabulary = knowledge.lexical.vocabulary(request.article)
-        initials = _initials(sentences.texts)
+        initials = _initials(tuple(sentences.texts))
         names = question_names(question)
         missing = [
             n
@@ -240,9 +241,11 @@ def _off_topic_words(question: str, vocabulary: frozenset[str]) -> bool:
     return any(not w.isdigit() and zipf_frequency(w, "en") < OFF_TOPIC_ZIPF for w in foreign)
 
 
-def _initials(texts: list[str]) -> str:
+@lru_cache(maxsize=256)
+def _initials(texts: tuple[str, ...]) -> str:
     """The first letters of the article's words in order (hyphenated parts count), where
-    an abbreviation the article never writes can still be found spelt out."""
+    an abbreviation the article never writes can still be found spelt out (remembered
+    per article, like the spelling dictionary)."""
     return "".join(w[0] for t in texts for w in re.findall(r"[A-Za-z]+", t)).lower()
 
 

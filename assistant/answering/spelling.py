@@ -10,7 +10,8 @@ shipped inside the package) tells a real word from a typo.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
+from functools import lru_cache
 
 #: a word of the question is replaced only by one this similar (rapidfuzz ratio, 0-100)
 MIN_SIMILARITY = 80
@@ -23,9 +24,20 @@ COMMON_WORD_ZIPF = 3.0
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]")
 
 
-def words_of(texts: Iterable[str]) -> frozenset[str]:
-    """The lower-cased words of ``texts``: the dictionary typos are corrected against."""
+def words_of(texts: Sequence[str]) -> frozenset[str]:
+    """The lower-cased words of ``texts``: the dictionary typos are corrected against
+    (remembered: every question about an article reads the same sentences)."""
+    return _words_of(tuple(texts))
+
+
+@lru_cache(maxsize=256)
+def _words_of(texts: tuple[str, ...]) -> frozenset[str]:
     return frozenset(w.lower() for text in texts for w in _WORD.findall(text))
+
+
+@lru_cache(maxsize=256)
+def _sorted(dictionary: frozenset[str]) -> list[str]:
+    return sorted(dictionary)
 
 
 def corrected(question: str, dictionary: frozenset[str]) -> str:
@@ -34,7 +46,6 @@ def corrected(question: str, dictionary: frozenset[str]) -> str:
     from rapidfuzz import fuzz, process
     from wordfreq import zipf_frequency
 
-    choices = sorted(dictionary)
     replacements: dict[str, str] = {}
     for word in set(_WORD.findall(question)):
         lower = word.lower()
@@ -42,6 +53,7 @@ def corrected(question: str, dictionary: frozenset[str]) -> str:
             continue
         if zipf_frequency(lower, "en") >= COMMON_WORD_ZIPF:
             continue
+        choices = _sorted(dictionary)  # sorted once per article, only when a word is unknown
         match = process.extractOne(lower, choices, scorer=fuzz.ratio, score_cutoff=MIN_SIMILARITY)
         if match is not None:
             replacements[word] = match[0]
