@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import ValidationError
 
 from assistant import prompts
@@ -34,6 +33,7 @@ from assistant.text import strip_control
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
+    from langchain_core.runnables import Runnable
 
     from assistant.answering.generative import GenerativeAnswerer
     from assistant.config import Settings
@@ -94,9 +94,13 @@ class Assistant:
         self.settings = settings
         self.embeddings = embeddings
         self.knowledge = KnowledgeBase(settings, embeddings, store)
+        #: called with every finished answer, whichever front end asked (metrics, logs)
+        self.observers: list[Callable[[Answer], None]] = []
         #: the language model answering (``ASSISTANT_LLM``); ``None``: the extractive answerer
         self.llm = llm if llm is not None else build_chat_model(settings)
         extractive = ExtractiveAnswerer(embeddings)
+        #: the offline answerer, whatever answers readers (``quote``)
+        self.extractive = extractive
         self.answerer: Answerer = extractive
         #: rewrites a follow-up to stand alone before retrieval (language models only)
         self._generative: GenerativeAnswerer | None = None
@@ -200,6 +204,14 @@ class Assistant:
         """Answer one question, optionally in a conversation and scoped to one article."""
         return final_answer(self.stream(question, history, article))
 
+    def quote(self, question: str, article: str | None = None) -> Answer:
+        """The extractive answer to a question without history: offline, never a language
+        model's call, and not seen by ``observers`` (the assistant checking itself, as
+        ``suggestions`` does, is no reader's question)."""
+        knowledge = self.knowledge.snapshot
+        request = self.check(question, None, article, knowledge)
+        return self.extractive.compose(self._retrieve(request, knowledge))
+
     def stream(
         self,
         question: str,
@@ -219,11 +231,12 @@ class Assistant:
         retrieved = self._retrieve(self.check(question, history, article, knowledge), knowledge)
         return self._timed(self.answerer.answer(retrieved), started)
 
-    @staticmethod
-    def _timed(events: Iterator[StreamEvent], started: float) -> Iterator[StreamEvent]:
+    def _timed(self, events: Iterator[StreamEvent], started: float) -> Iterator[StreamEvent]:
         for event in events:
             if isinstance(event, Final):
                 event.answer.latency_ms = round((time.perf_counter() - started) * 1000, 2)
+                for observe in self.observers:
+                    observe(event.answer)
             yield event
 
     def _retrieve(self, request: Request, knowledge: Snapshot | None = None) -> Retrieved:
@@ -251,6 +264,10 @@ class Assistant:
     @property
     def chain(self) -> Runnable[Request, Answer]:
         """The chain as a LangChain runnable: ``retrieve | answer`` (for LCEL composition)."""
+        # imported here: langchain's runnables cost a new process half a second, and
+        # answering a question does not use them
+        from langchain_core.runnables import RunnableLambda
+
         retrieve = RunnableLambda(self._retrieve, name="retrieve")
         answer: RunnableLambda[Retrieved, Answer] = RunnableLambda(
             lambda state: final_answer(self.answerer.answer(state)), name="answer"

@@ -1,4 +1,4 @@
-"""The ``assistant`` command: index, ask, chat, serve.
+"""The ``assistant`` command: index, ask, chat, eval, serve, feedback export.
 
 Only this module turns results into terminal output; errors a user can cause end with
 one line on stderr and a non-zero exit.
@@ -10,10 +10,10 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, FeedbackError
 
 if TYPE_CHECKING:
     from assistant.chain import Assistant
@@ -33,7 +33,28 @@ def _settings(**overrides: object) -> Settings:
 def _open(settings: Settings) -> Assistant:
     from assistant.chain import Assistant
 
+    show_progress(settings)
     return Assistant.from_settings(settings)
+
+
+def show_progress(settings: Settings) -> None:
+    """What a first start does while it works (the model's export, the index build), one
+    line a step on stderr; a start that reuses both says nothing."""
+    import logging
+
+    from assistant.knowledge import PROGRESS_LOG
+
+    log = logging.getLogger(PROGRESS_LOG)
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+    if settings.onnx:
+        from assistant.onnx_embedder import announce_export
+
+        announce_export(settings.model_dir(), settings.onnx_cache())
 
 
 def render_answer(answer: Answer) -> str:
@@ -57,9 +78,12 @@ def cmd_index(args: argparse.Namespace) -> int:
     from assistant.store import open_store
 
     settings = _settings()
+    show_progress(settings)
     embeddings = load_embeddings(settings)
     assistant = Assistant(settings, embeddings, open_store(settings, embeddings))
-    report = assistant.index(rebuild=args.rebuild, progress=lambda a: print(f"embedding {a}"))
+    report = assistant.index(
+        rebuild=args.rebuild, progress=lambda line: print(line, file=sys.stderr, flush=True)
+    )
     for error in report.errors:
         print(f"skipped: {error}", file=sys.stderr)
     print(
@@ -123,15 +147,71 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Start the web app (the same as ``python app.py``)."""
+    from assistant.errors import ConfigError
+
     settings = _settings(host=args.host, port=args.port)
+    if args.workers < 1:
+        raise ConfigError(f"--workers {args.workers}: give 1 or more")
+    if args.workers > 1 and settings.chroma_url is None:
+        # an embedded store belongs to one process
+        raise ConfigError(
+            "--workers needs a Chroma server (ASSISTANT_CHROMA_URL): the embedded store in "
+            f"{settings.chroma_dir} belongs to one process; see docs/operations.md"
+        )
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from assistant.web.server import launch
 
-    launch(settings, host=settings.host, port=settings.port)
+    launch(settings, host=settings.host, port=settings.port, workers=args.workers)
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def cmd_feedback_export(args: argparse.Namespace) -> int:
+    """Write readers' votes as JSON lines shaped like evaluation fixtures (question, article,
+    answer, verdict; key_facts and evidence left to fill in), oldest first."""
+    from assistant.feedback import export_cases, open_feedback
+
+    verdict = {"down": "bad", "up": "good"}.get(args.rating or "")
+    lines = (
+        json.dumps(case, ensure_ascii=False) + "\n"
+        for case in export_cases(open_feedback(_settings()), verdict)
+    )
+    if args.out is not None:
+        count = _write_atomically(args.out, lines)
+    else:
+        count = 0
+        for line in lines:
+            sys.stdout.write(line)
+            count += 1
+    print(f"{count} vote(s) exported", file=sys.stderr)
+    return 0
+
+
+def _write_atomically(path: str, lines: Iterable[str]) -> int:
+    """Write ``lines`` to ``path`` through a temporary file renamed into place: a failure
+    half-way leaves the earlier file as it was. Returns how many lines were written."""
+    from pathlib import Path
+
+    target = Path(path)
+    partial = target.with_name(target.name + ".partial")
+    count = 0
+    try:
+        with partial.open("w", encoding="utf-8") as fh:
+            for line in lines:
+                fh.write(line)
+                count += 1
+        partial.replace(target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise FeedbackError(f"cannot write {target}: {exc.strerror}") from exc
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return count
+
+
+def build_parser(wants_eval: bool = True) -> argparse.ArgumentParser:
+    """The command's arguments; ``wants_eval=False`` leaves out ``eval``'s own (costly to
+    import) when another command runs."""
     parser = argparse.ArgumentParser(
         prog="assistant", description="Answers questions about news articles, with citations."
     )
@@ -151,12 +231,30 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     chat = add("chat", cmd_chat)
     chat.add_argument("--article", metavar="ID", help="only answer from this article")
-    from assistant.evaluation.command import add_arguments as add_eval_arguments
+    evaluate = add("eval", cmd_eval)
+    if wants_eval:  # its arguments import the metrics' modules: only for `assistant eval`
+        from assistant.evaluation.command import add_arguments as add_eval_arguments
 
-    add_eval_arguments(add("eval", cmd_eval))
+        add_eval_arguments(evaluate)
     serve = add("serve", cmd_serve)
     serve.add_argument("--host", help="address to listen on (default: ASSISTANT_HOST)")
     serve.add_argument("--port", type=int, help="port to listen on (default: ASSISTANT_PORT)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="processes sharing the port (needs ASSISTANT_CHROMA_URL; default 1)",
+    )
+    feedback = commands.add_parser("feedback", help="readers' thumbs up/down")
+    actions = feedback.add_subparsers(dest="action", required=True, metavar="ACTION")
+    doc = (cmd_feedback_export.__doc__ or "").strip()
+    export = actions.add_parser("export", help=doc.split("(")[0].strip(), description=doc)
+    export.set_defaults(handler=cmd_feedback_export)
+    export.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+    export.add_argument(
+        "--rating", choices=("up", "down"), help="only these votes (down: the bad answers)"
+    )
     return parser
 
 
@@ -164,7 +262,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``assistant`` console script."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    args = build_parser().parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(wants_eval="eval" in given[:1] or not given).parse_args(given)
     try:
         return int(args.handler(args))
     except AssistantError as exc:

@@ -64,6 +64,28 @@ def parse_rate(text: str) -> Rate:
     return Rate(int(match[1]), _UNITS[match[2].lower()])
 
 
+# -- ASSISTANT_RATE_LIMIT_STORAGE, ASSISTANT_FEEDBACK_STORAGE ------------------------------
+
+# redis://[user:password@]host[:port][/db], rediss:// with TLS; no space, nothing after the db
+_REDIS_URL = re.compile(r"^rediss?://(?:[^\s@/]+@)?[^\s@/:]+(?::\d{1,5})?(?:/\d{1,2})?/?$")
+
+
+def is_redis_url(text: str) -> bool:
+    """Whether ``text`` is a ``redis://host:port[/db]`` (or ``rediss://``) address."""
+    return bool(_REDIS_URL.match(text.strip()))
+
+
+def parse_storage(text: str, setting: str, local: str) -> str:
+    """``local`` (the storage of this process) or a Redis URL; raises ``ConfigError``."""
+    value = text.strip()
+    if value == local or is_redis_url(value):
+        return value
+    raise ConfigError(
+        f"{setting}={text!r} is not a storage: use {local} or redis://host:port "
+        "(rediss:// for TLS, /N for a database number)"
+    )
+
+
 # -- ASSISTANT_ALLOWED_ORIGINS --------------------------------------------------------------
 
 # scheme://host[:port], or "*"; each one ends up inside a CSP header, where a space or
@@ -250,6 +272,34 @@ class Settings(BaseSettings):
         description="seconds a request to the Chroma server may take before the question "
         "fails with a store error (instead of hanging)",
     )
+    rate_limit_storage: str = Field(
+        "memory://",
+        description="where rate-limit counters live: memory:// (this process alone) or "
+        "redis://host:port (every instance that names it shares one limit per client)",
+    )
+    feedback_storage: str = Field(
+        "file",
+        description="where thumbs up/down go: file (ASSISTANT_FEEDBACK_FILE, appends locked, "
+        "safe for several processes of one host) or redis://host:port (a Redis stream that "
+        "instances on several hosts share)",
+    )
+    metrics: Literal["admin", "open", "off"] = Field(
+        "admin",
+        description="GET /metrics (Prometheus text format): admin (only with the bearer "
+        "ASSISTANT_ADMIN_TOKEN; off while no token is set), open (anyone: for a port only "
+        "the scraper reaches) or off",
+    )
+    metrics_dir: Path | None = Field(
+        None,
+        description="a folder for prometheus-client's multiprocess mode: workers of one host "
+        "(assistant serve --workers N) write their counts there and /metrics sums them; "
+        "assistant serve empties it before its workers start",
+    )
+    log_questions: bool = Field(
+        False,
+        description="put the question's text in the JSON log line written per question "
+        "(off: article, mode, abstained and latency only)",
+    )
     shared_refresh_s: float = Field(
         0.0,
         ge=0,
@@ -266,6 +316,20 @@ class Settings(BaseSettings):
     @classmethod
     def _a_rate(cls, value: str) -> str:
         return _as_value_error(parse_rate, value)
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _a_limit_storage(cls, value: str) -> str:
+        return _as_value_error(
+            lambda text: parse_storage(text, "ASSISTANT_RATE_LIMIT_STORAGE", "memory://"), value
+        ).strip()
+
+    @field_validator("feedback_storage")
+    @classmethod
+    def _a_feedback_storage(cls, value: str) -> str:
+        return _as_value_error(
+            lambda text: parse_storage(text, "ASSISTANT_FEEDBACK_STORAGE", "file"), value
+        ).strip()
 
     @field_validator("allowed_origins")
     @classmethod

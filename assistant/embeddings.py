@@ -13,15 +13,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from langchain_core.embeddings import Embeddings
 
 from assistant.errors import ConfigError
 
 if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
     from sentence_transformers import SentenceTransformer
 
     from assistant.config import Settings
     from assistant.onnx_embedder import OnnxEncoder
+else:
+    # LangChain's interface, by its methods (embed_documents, embed_query): importing
+    # langchain_core costs a new process a third of a second, and a question never uses it
+    Embeddings = object
 
 
 #: batches larger than this are embedded with every core; smaller ones (questions) with one
@@ -153,6 +157,13 @@ class LocalEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.query_vector(text).tolist()
+
+    # what langchain_core's Embeddings would have added (LangChain calls them by name)
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_documents(texts)
+
+    async def aembed_query(self, text: str) -> list[float]:
+        return self.embed_query(text)
 
 
 def _load_sentence_transformer(folder: Path) -> SentenceTransformer:

@@ -14,6 +14,7 @@ words for a person. Every message says what happened and what to do next.
     ├── PromptError            a template in prompts/ is missing or malformed
     ├── FixtureError           an evaluation fixture line is broken
     ├── EvaluationError        an evaluation run cannot go on (bad gate, unreadable baseline)
+    ├── FeedbackError          readers' feedback cannot be read or written (file, Redis)
     └── LLMError               a language model could not be reached or answered badly
 """
 
@@ -70,6 +71,10 @@ class FixtureError(AssistantError):
 
 class EvaluationError(AssistantError):
     code = "bad_evaluation"
+
+
+class FeedbackError(AssistantError):
+    code = "feedback_unavailable"
 
 
 class LLMError(AssistantError):

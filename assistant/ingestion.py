@@ -34,6 +34,10 @@ class EmbeddedArticle:
     sentences: list[tuple[Passage, int, Sentence]]
     passage_vectors: np.ndarray
     sentence_vectors: np.ndarray
+    #: each sentence embedded after the sentence before it in its passage (the first of a
+    #: passage alone): "It includes £4.2 million for flood defences" then carries what "it"
+    #: is, and a question about the capital programme finds it (``in_context``)
+    context_vectors: np.ndarray
 
 
 @dataclass
@@ -83,8 +87,9 @@ def embed(articles: Sequence[Article], encoder: Encoder) -> list[EmbeddedArticle
     for passages in split:
         for p in passages:
             unique.setdefault(p.text, len(unique))
-            for s in p.sentences:
+            for j, s in enumerate(p.sentences):
                 unique.setdefault(s.text, len(unique))
+                unique.setdefault(in_context(p, j), len(unique))
     vectors = encoder.encode(list(unique))
     result = []
     for article, passages in zip(articles, split, strict=True):
@@ -96,9 +101,19 @@ def embed(articles: Sequence[Article], encoder: Encoder) -> list[EmbeddedArticle
                 sentences,
                 vectors[[unique[p.text] for p in passages]],
                 vectors[[unique[s.text] for _, _, s in sentences]],
+                vectors[[unique[in_context(p, j)] for p, j, _ in sentences]],
             )
         )
     return result
+
+
+def in_context(passage: Passage, j: int) -> str:
+    """The text embedded for sentence ``j`` of ``passage`` in context: the sentence before it
+    in the passage, then the sentence (the first sentence of a passage stands alone)."""
+    sentences = passage.sentences
+    if j == 0:
+        return sentences[0].text
+    return f"{sentences[j - 1].text} {sentences[j].text}"
 
 
 def sync_articles(
@@ -110,6 +125,9 @@ def sync_articles(
     progress: Callable[[str], None] | None = None,
 ) -> IndexReport:
     """Make ``target`` hold exactly ``articles``; re-embed only the changed ones.
+
+    ``progress`` is given one line per step ("embedding articles 1-21 of 21 ...", then
+    "indexed article 3 of 21: <id>"); nothing when no article changed.
 
     Articles that failed to load (``errors``) keep whatever the store already has,
     so a file that became unreadable never loses its indexed version.
@@ -127,13 +145,18 @@ def sync_articles(
             changed.append(article)
     # several articles per encode() call: the model sorts a call's texts by length and
     # batches them, so bigger calls waste less on padding and per-call overhead
+    done = 0
     for start in range(0, len(changed), EMBED_GROUP):
-        for embedded in embed(changed[start : start + EMBED_GROUP], encoder):
+        group = changed[start : start + EMBED_GROUP]
+        if progress:
+            progress(_embedding_line(start, len(group), len(changed)))
+        for embedded in embed(group, encoder):
             article_id = embedded.article.id
-            if progress:
-                progress(article_id)
             target.write(embedded)
             (report.updated if article_id in known else report.added).append(article_id)
+            done += 1
+            if progress:
+                progress(f"indexed article {done} of {len(changed)}: {article_id}")
     # ids are file stems unless front matter says otherwise; a failed file's stem is
     # the best guess at which indexed article it was
     unreadable = {Path(e.path).stem for e in errors if e.path}
@@ -144,3 +167,9 @@ def sync_articles(
         target.delete(article_id)
         report.removed.append(article_id)
     return report
+
+
+def _embedding_line(start: int, size: int, total: int) -> str:
+    """The progress line before a group of changed articles is embedded."""
+    which = f"article {start + 1}" if size == 1 else f"articles {start + 1}-{start + size}"
+    return f"embedding {which} of {total} (passages and sentences) ..."

@@ -45,6 +45,9 @@ if TYPE_CHECKING:
     from assistant.store import IndexReport, Store
 
 logger = logging.getLogger(__name__)
+#: what a start is doing while it builds the index (shown by the web app and the CLI;
+#: ``onnx_embedder`` reports the model's export there too)
+PROGRESS_LOG = "assistant.progress"
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,7 @@ class KnowledgeBase:
             with self._writing:
                 self.refresh()
             return None
-        report = self.index()
+        report = self.index(progress=logging.getLogger(PROGRESS_LOG).info)
         for error in report.errors:
             logger.warning("skipped: %s", error)
         return report

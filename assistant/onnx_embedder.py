@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
 logger = logging.getLogger(__name__)
+#: the first start's progress (``knowledge.PROGRESS_LOG``: the web app and the CLI show it)
+progress = logging.getLogger("assistant.progress")
 
 #: part of the cache key: bump it when the exported graph or its metadata change
 EXPORT_VERSION = "1"
@@ -187,6 +190,8 @@ def export_onnx(model_dir: Path, cache_dir: Path, model: SentenceTransformer | N
     reason = unsupported_reason(model_dir)
     if reason:
         raise ConfigError(f"the embedding model in {model_dir} is not exported to ONNX: {reason}")
+    progress.info("exporting the embedding model to ONNX (once: later starts reuse it) ...")
+    started = time.perf_counter()
     import torch
 
     if model is None:
@@ -227,7 +232,15 @@ def export_onnx(model_dir: Path, cache_dir: Path, model: SentenceTransformer | N
     finally:
         exporter_log.setLevel(level)
         tmp.unlink(missing_ok=True)
+    progress.info("exported the model in %.0f s to %s", time.perf_counter() - started, target)
     return target
+
+
+def announce_export(model_dir: Path, cache_dir: Path) -> None:
+    """Say that this start loads the model to export it (the first start: seconds), before
+    it does; nothing when an export is cached or the model cannot be exported."""
+    if not export_path(model_dir, cache_dir).is_file() and unsupported_reason(model_dir) is None:
+        progress.info("first start: loading the embedding model (sentence-transformers) ...")
 
 
 def _check(path: Path, model_dir: Path, model: SentenceTransformer) -> None:

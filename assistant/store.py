@@ -1,12 +1,18 @@
 """The Chroma store: passages and sentences with their embeddings, updated incrementally.
 
-Two collections, both cosine:
+Three collections, all cosine:
 
 - ``passages``: one record per passage (id ``ARTICLE:INDEX``); its metadata carries the
   article's id, title, url, published date and content hash, the passage's offsets, and
   the offsets of its sentences, so answers never need the article file.
 - ``sentences``: one record per sentence (id ``ARTICLE:INDEX:J``), whose vectors let the
   answerer pick the sentence that answers without embedding anything at question time.
+- ``sentence_contexts``: the same ids, with each sentence's vector in context (embedded
+  after the sentence before it in its passage, ``ingestion.in_context``), so a sentence
+  that says "it" or "he" is found by a question that names what it means.
+
+Every passage record carries the index's ``FORMAT``: an article indexed by a version that
+wrote another format looks changed, and is embedded again at the next start.
 
 The store talks to chromadb directly (LangChain's Chroma wrapper is kept for the tutorial
 pipeline only); deciding what to embed is ``ingestion.py``'s job, and the two places that
@@ -43,6 +49,10 @@ if TYPE_CHECKING:
 
 PASSAGES = "passages"
 SENTENCES = "sentences"
+SENTENCE_CONTEXTS = "sentence_contexts"
+#: what an article's records hold; an article indexed with another format is re-embedded
+#: (2: sentences in context were added)
+FORMAT = 2
 #: a one-record collection whose value changes on every write, so that processes sharing
 #: a Chroma server notice each other's changes without reading the whole catalog
 STATE = "state"
@@ -159,6 +169,7 @@ class Store:
         self._client = client
         self._passages = _collection(client, PASSAGES)
         self._sentences = _collection(client, SENTENCES)
+        self._contexts = _collection(client, SENTENCE_CONTEXTS)
         #: one record whose value changes on every write (looked up by id, never by vector)
         self._state = client.get_or_create_collection(STATE, embedding_function=None)
         self._embeddings = embeddings
@@ -166,6 +177,7 @@ class Store:
         self._database = database
         self._identity = None if database is None else _file_identity(database)
         self._sentence_vectors = _VectorCache()
+        self._context_vectors = _VectorCache()
         self._passage_vectors = _VectorCache()
 
     def _call(self, what: str, action: Callable[[], _T]) -> _T:
@@ -209,6 +221,7 @@ class Store:
         """Drop the vectors kept for questions (after a write: a replaced article keeps its
         passage and sentence ids; with a shared server, after another process wrote)."""
         self._sentence_vectors.clear()
+        self._context_vectors.clear()
         self._passage_vectors.clear()
 
     def catalog(self, article_id: str | None = None) -> dict[str, ArticleInfo]:
@@ -253,20 +266,28 @@ class Store:
 
     def passage_vectors(self, passage_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors of the given passages (cached after first read)."""
-        return self._passage_vectors.get(
-            passage_ids, lambda ids: self._read_vectors("passage", self._passages, ids)
-        )
+        return self._vectors("passage", self._passage_vectors, self._passages, passage_ids)
 
     def sentence_vectors(self, passages: Sequence[Passage]) -> dict[str, np.ndarray]:
         """Vectors of the sentences of ``passages``, by sentence id (cached after first read)."""
-        wanted = [sentence_id(p.passage_id, j) for p in passages for j in range(len(p.sentences))]
-        return self._sentence_vectors.get(
-            wanted, lambda ids: self._read_vectors("sentence", self._sentences, ids)
-        )
+        ids = _sentence_ids(passages)
+        return self._vectors("sentence", self._sentence_vectors, self._sentences, ids)
 
-    def _read_vectors(self, kind: str, collection: Collection, ids: list[str]) -> Any:
-        return self._call(
-            f"reading {kind} vectors", lambda: collection.get(ids=ids, include=["embeddings"])
+    def context_vectors(self, passages: Sequence[Passage]) -> dict[str, np.ndarray]:
+        """Vectors of the sentences of ``passages`` in context (``SENTENCE_CONTEXTS``), by
+        sentence id (cached after first read)."""
+        ids = _sentence_ids(passages)
+        return self._vectors("sentence context", self._context_vectors, self._contexts, ids)
+
+    def _vectors(
+        self, kind: str, cache: _VectorCache, collection: Collection, ids: Sequence[str]
+    ) -> dict[str, np.ndarray]:
+        return cache.get(
+            ids,
+            lambda missing: self._call(
+                f"reading {kind} vectors",
+                lambda: collection.get(ids=missing, include=["embeddings"]),
+            ),
         )
 
     # -- writing -------------------------------------------------------------------------
@@ -291,10 +312,12 @@ class Store:
         """Write one embedded article (replacing its old records); returns its passage count."""
         article_id = embedded.article.id
         sentences, passages = _sentence_records(embedded), _passage_records(embedded)
+        contexts = embedded.context_vectors.tolist()
 
         def write() -> None:
             if sentences["ids"]:
                 self._sentences.upsert(**sentences)
+                self._contexts.upsert(**dict(sentences, embeddings=contexts))
             self._passages.upsert(**passages)
             self._drop_stale(article_id, set(passages["ids"]), set(sentences["ids"]))
 
@@ -314,10 +337,11 @@ class Store:
         """Remove every article (the collections are dropped and made again, empty)."""
 
         def clear() -> None:
-            for name in (PASSAGES, SENTENCES):
+            for name in (PASSAGES, SENTENCES, SENTENCE_CONTEXTS):
                 self._client.delete_collection(name)
             self._passages = _collection(self._client, PASSAGES)
             self._sentences = _collection(self._client, SENTENCES)
+            self._contexts = _collection(self._client, SENTENCE_CONTEXTS)
             self.forget_cached_vectors()
             self._bump()
 
@@ -326,22 +350,30 @@ class Store:
     def _drop_stale(
         self, article_id: str, keep_passages: set[str], keep_sentences: set[str]
     ) -> None:
-        for collection, keep in (
-            (self._passages, keep_passages),
-            (self._sentences, keep_sentences),
-        ):
-            ids = collection.get(where={"article_id": article_id}, include=[])["ids"]
-            stale = [i for i in ids if i not in keep]
-            if stale:
-                collection.delete(ids=stale)
+        kept = ((self._passages, keep_passages), (self._sentences, keep_sentences))
+        _drop_stale(article_id, (*kept, (self._contexts, keep_sentences)))
 
     def _bump(self) -> None:
-        # one-dimensional: the record is looked up by id, never by similarity
-        self._state.upsert(
-            ids=[GENERATION_ID],
-            embeddings=np.ones((1, 1), np.float32),
-            metadatas=[{"value": uuid.uuid4().hex}],
-        )
+        _bump(self._state)
+
+
+def _drop_stale(article_id: str, kept: Sequence[tuple[Collection, set[str]]]) -> None:
+    """Delete the article's records that are not in the ids kept for each collection."""
+    for collection, keep in kept:
+        ids = collection.get(where={"article_id": article_id}, include=[])["ids"]
+        stale = [i for i in ids if i not in keep]
+        if stale:
+            collection.delete(ids=stale)
+
+
+def _bump(state: Collection) -> None:
+    """Give the store's generation record a new value."""
+    # one-dimensional: the record is looked up by id, never by similarity
+    state.upsert(
+        ids=[GENERATION_ID],
+        embeddings=np.ones((1, 1), np.float32),
+        metadatas=[{"value": uuid.uuid4().hex}],
+    )
 
 
 def get_all(collection: Any, where: Any, include: list[str]) -> dict[str, list[Any]]:
@@ -362,13 +394,20 @@ def sentence_id(passage_id: str, j: int) -> str:
     return f"{passage_id}:{j}"
 
 
+def _sentence_ids(passages: Sequence[Passage]) -> list[str]:
+    return [sentence_id(p.passage_id, j) for p in passages for j in range(len(p.sentences))]
+
+
 def _catalog(metadatas: Sequence[Any]) -> dict[str, ArticleInfo]:
     """Articles by id, from the metadata of their passage records."""
     found: dict[str, ArticleInfo] = {}
     counts: dict[str, int] = {}
+    old: set[str] = set()
     for meta in metadatas:
         article_id = str(meta["article_id"])
         counts[article_id] = counts.get(article_id, 0) + 1
+        if meta.get("format") != FORMAT:
+            old.add(article_id)
         if article_id not in found or meta.get("index") == 0:
             found[article_id] = ArticleInfo(
                 id=article_id,
@@ -378,9 +417,11 @@ def _catalog(metadatas: Sequence[Any]) -> dict[str, ArticleInfo]:
                 content_hash=str(meta.get("content_hash", "")),
                 passages=int(meta.get("n_passages", 0)),
             )
-    # an article whose records are incomplete (an interrupted run) must look changed
+    # an article whose records are incomplete (an interrupted run) or of an older format
+    # must look changed
     return {
-        key: info if counts[key] == info.passages else _stale(info) for key, info in found.items()
+        key: info if counts[key] == info.passages and key not in old else _stale(info)
+        for key, info in found.items()
     }
 
 
@@ -412,6 +453,7 @@ def _passage_records(embedded: EmbeddedArticle) -> dict[str, Any]:
         "published": article.published or "",
         "content_hash": article.content_hash,
         "n_passages": len(passages),
+        "format": FORMAT,
     }
     return {
         "ids": [p.passage_id for p in passages],

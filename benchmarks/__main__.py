@@ -12,7 +12,10 @@ benchmarks:
              size, memory, query latency scoped and across all, fixture quality kept,
              embedded Chroma and a `chroma run` server
   load       the web app under concurrent clients on 127.0.0.1: throughput, latency,
-             errors, intended 429s, server peak memory
+             errors, intended 429s, server peak memory; one app process against two
+             sharing a `chroma run`, with distinct questions
+  start      a new process to its first answer (`assistant serve`, `assistant ask`) and
+             to the UI, each beside a bare onnxruntime process embedding one question
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 #: in running order
-NAMES = ("latency", "embedding", "scale", "load")
+NAMES = ("latency", "embedding", "scale", "load", "start")
 
 
 def _environment() -> None:

@@ -49,6 +49,8 @@ DEFAULT_ARTICLES = (
 )
 #: the grid searched for each weight (``ranking.Weights``)
 GRID: dict[str, tuple[float, ...]] = {
+    "context": (0.4, 0.5, 0.6),
+    "passage": (0.0, 0.1),
     "first": (0.0, 0.05, 0.1, 0.15),
     "neighbour": (0.0, 0.05, 0.1),
     "second_within": (0.0, 0.1, 0.2, 1.0),
@@ -118,6 +120,17 @@ def score(read: Read, weights: Any) -> tuple[float, int]:
     return sum(covered) / len(covered), word_count(text)
 
 
+#: (case, weights) -> score: the ablation's grids share most of their settings
+_SCORES: dict[tuple[int, Any], tuple[float, int]] = {}
+
+
+def _scored(read: Read, weights: Any) -> tuple[float, int]:
+    key = (id(read), weights)
+    if key not in _SCORES:
+        _SCORES[key] = score(read, weights)
+    return _SCORES[key]
+
+
 def settings_grid(grid: dict[str, tuple[float, ...]]) -> list[Any]:
     from assistant.answering.ranking import Weights
 
@@ -134,7 +147,7 @@ def objective(recall: float, words: float) -> float:
 
 def leave_one_article_out(reads: Sequence[Read], grid: list[Any]) -> dict[str, Any]:
     """Pooled and per-article figures over held-out articles, and the setting chosen on all."""
-    table = [[score(r, w) for r in reads] for w in grid]
+    table = [[_scored(r, w) for r in reads] for w in grid]
     articles = sorted({r.article for r in reads})
     recall, words, answered = [0.0] * len(reads), [0] * len(reads), [False] * len(reads)
 

@@ -9,8 +9,12 @@ a store of the seed article. Concurrent clients (16 x 50 questions in the full r
 2. with the default limit (30/minute per client; every client here is 127.0.0.1, so
    one bucket): the excess must come back as 429 and nothing else.
 
+3. one app process against two sharing a ``chroma run``, with distinct questions
+   (``scaling.py``): throughput and p50/p95 of each, and their ratio.
+
 Every run is bounded in requests and in time (``TIME_LIMIT_S``): whatever happens, the
-clients stop. The server's peak memory is read from /proc (VmHWM).
+clients stop. Each app's UI is built before its load starts. The server's peak memory
+is read from /proc (VmHWM).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.latency import DEV, SEED_FILE, TEST, fixture_questions, shared_onnx_env
-from benchmarks.processes import HOST, free_port, running
+from benchmarks.processes import HOST, free_port, running, wait_for_ui
 from benchmarks.stats import aim, distribution, peak_rss_mb, progress, rss_mb, spread
 
 #: (clients, questions per client, repeats)
@@ -86,6 +90,7 @@ def web_app(root: Path, rate_limit: str) -> Iterator[tuple[str, subprocess.Popen
         env=_env(root, rate_limit),
         log=root / f"server-{port}.log",
     ) as (process, start_s):
+        wait_for_ui(url)  # Gradio's import, after the API answers, would share the cores
         yield url, process, start_s
 
 
@@ -113,13 +118,17 @@ async def _client(
 
 
 def load_run(
-    url: str,
+    url: str | Sequence[str],
     cases: Sequence[dict[str, Any]],
     clients: int,
     per_client: int,
     time_limit_s: float,
 ) -> dict[str, Any]:
-    """``clients`` concurrent clients each posting ``per_client`` questions; what came back."""
+    """``clients`` concurrent clients each posting ``per_client`` questions; what came back.
+
+    ``url`` is the app's, or one per client (several instances, each client to its own).
+    """
+    urls = [url] * clients if isinstance(url, str) else list(url)
     records: list[tuple[int | str, float]] = []
     bodies = [
         [
@@ -135,7 +144,10 @@ def load_run(
 
     async def everyone() -> None:
         deadline = time.monotonic() + time_limit_s
-        tasks = [asyncio.create_task(_client(url, b, deadline, records)) for b in bodies]
+        tasks = [
+            asyncio.create_task(_client(u, b, deadline, records))
+            for u, b in zip(urls, bodies, strict=True)
+        ]
         # the hard bound: a hung request cannot hold the run past the limit (plus a timeout)
         _, pending = await asyncio.wait(tasks, timeout=time_limit_s + REQUEST_TIMEOUT_S)
         for task in pending:
@@ -229,6 +241,9 @@ def run(quick: bool) -> dict[str, Any]:
             }
             for name, lines in result["server_errors"].items():
                 progress(f"load: {name}:\n" + "\n".join(lines))
+    from benchmarks.scaling import measure
+
+    result["scaling"] = measure(quick)
     return summarise(result)
 
 
@@ -306,15 +321,69 @@ def summarise(result: dict[str, Any]) -> dict[str, Any]:
             "rows": rows,
         }
     ]
+    if "scaling" in result:
+        scaling_summary(result)
     return result
 
 
-def _fig(figure: dict[str, Any]) -> str:
+#: the issue's aim: two app processes answer at least this many times what one does
+SCALING_AIM = 1.6
+
+
+def scaling_summary(result: dict[str, Any]) -> None:
+    """The aims and the table of one app process against two (``scaling.py``)."""
+    scaling = result["scaling"]
+    shape = scaling["settings"]
+    rows = []
+    errors = 0
+    for n, runs in scaling["runs"].items():
+        errors += sum(_errors(r, allow_429=False) for r in runs)
+        rows.append(
+            [
+                f"{n} app process{'es' if n != '1' else ''}",
+                _fig(spread(r["throughput_rps"] for r in runs)),
+                _fig(spread(r["latency_ms_200"].get("p50") for r in runs)),
+                _fig(spread(r["latency_ms_200"].get("p95") for r in runs)),
+                _statuses([s for r in runs for s in r["statuses"].items()]),
+                str(sum(_errors(r, allow_429=False) for r in runs)),
+            ]
+        )
+    ratio = scaling["throughput_ratio_2_over_1"]
+    busy = spread(
+        a for runs in scaling["runs"].values() for r in runs for a in r.get("load_average_1min", [])
+    )
+    rows.append(["answers/s, 2 processes / 1 (same round)", _fig(ratio, "x"), "", "", "", ""])
+    result["tables"].append(
+        {
+            "title": f"Load: 1 and 2 app processes sharing one `chroma run`, {shape['clients']} "
+            f"clients x {shape['questions_per_client']} distinct questions, "
+            f"{shape['rounds']} round(s), the machine's load average {_fig(busy)} "
+            "(2 cores, shared with other jobs) (ms of 200s; median [min–max])",
+            "columns": ["app processes", "answers/s", "p50", "p95", "statuses", "errors"],
+            "rows": rows,
+        }
+    )
+    result["aims"] += [
+        aim(
+            "two app processes: throughput against one (2 cores, shared with other jobs)",
+            ratio["median"],
+            f"answers/s of 2 / of 1 >= {SCALING_AIM:g}",
+            ratio["median"] is not None and ratio["median"] >= SCALING_AIM,
+        ),
+        aim("no errors with 1 and 2 app processes", errors, "= 0", errors == 0),
+    ]
+
+
+def _fig(figure: dict[str, Any], unit: str = "") -> str:
     if figure.get("median") is None:
         return "—"
+    digits = 2 if unit == "x" else 1
     if figure["n"] == 1:
-        return f"{figure['median']:.1f}"
-    return f"{figure['median']:.1f} [{figure['min']:.1f}–{figure['max']:.1f}]"
+        return f"{figure['median']:.{digits}f}{unit}"
+    return (
+        f"{figure['median']:.{digits}f}{unit} "
+        f"[{figure['min']:.{digits}f}–{figure['max']:.{digits}f}]"
+    )
 
 
 def _num(value: float | None) -> str:

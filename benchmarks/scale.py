@@ -18,18 +18,15 @@ from __future__ import annotations
 
 import gc
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from benchmarks.corpus import write_corpus
 from benchmarks.latency import DEV, SEED_FILE, SEED_ID, TEST, fixture_questions, shared_onnx
-from benchmarks.processes import HOST, free_port, running
+from benchmarks.processes import chroma_server
 from benchmarks.stats import (
     aim,
     distribution,
@@ -61,17 +58,6 @@ KEY_METRICS = (
 )
 #: "keep their quality": a scoped metric may not drop by more than this
 QUALITY_TOLERANCE = 0.01
-
-
-@contextmanager
-def chroma_server(data: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """A ``chroma run`` on 127.0.0.1 serving ``data``; its URL and process."""
-    port = free_port()
-    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or "chroma"
-    url = f"http://{HOST}:{port}"
-    command = [chroma, "run", "--path", str(data), "--host", HOST, "--port", str(port)]
-    with running(command, f"{url}/api/v2/heartbeat", "chroma run") as (process, _):
-        yield url, process
 
 
 def open_assistant(settings: Settings, embeddings: LocalEmbeddings) -> Assistant:

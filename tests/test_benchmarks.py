@@ -142,3 +142,41 @@ def test_benchmarks_need_nothing_from_the_tests() -> None:
             )
             found += [f"{path.name}: {n}" for n in names if n == "tests" or n.startswith("tests.")]
     assert found == []
+
+
+def test_the_scaling_runs_ask_distinct_questions() -> None:
+    from benchmarks.scaling import distinct_questions
+
+    cases = distinct_questions(400)
+    questions = [c["question"] for c in cases]
+    assert len(questions) == 400 == len(set(questions))  # no answer can come from a cache
+    assert all(c["history"] == [] and c["article"] is None for c in cases)
+    with pytest.raises(ValueError, match="distinct questions wanted"):
+        distinct_questions(100_000)
+
+
+def test_the_start_table_sets_each_figure_beside_the_bare_process() -> None:
+    from benchmarks.start import summarise
+
+    runs = [
+        {"load_average_1min": 1.0, "bare_s": 0.5, "ask_s": 1.0, "ask_ratio": 2.0,
+         "first_answer_s": 1.5, "ui_ready_s": 5.0, "first_answer_ratio": 3.0,
+         "ui_ready_ratio": 10.0},
+        {"load_average_1min": 2.0, "bare_s": 0.7, "ask_s": 2.1, "ask_ratio": 3.0,
+         "first_answer_s": 2.1, "ui_ready_s": 7.0, "first_answer_ratio": 3.0,
+         "ui_ready_ratio": 10.0},
+    ]  # fmt: skip
+    result = summarise(
+        {
+            "runs": runs,
+            "figures": {k: spread(r[k] for r in runs) for k in runs[0]},
+            "ask_top_imports": [{"module": "chromadb", "ms": 700.0}],
+        }
+    )
+    rows = {row[0]: row[1:] for row in result["tables"][0]["rows"]}
+    assert rows["`assistant ask`, start to exit"] == ["1.55 [1.00–2.10]", "2.50x [2.00–3.00]"]
+    first, ask, ui = result["aims"]
+    assert (first["measured"], first["met"]) == (1.8, True)  # under 2 s
+    assert (ask["measured"], ask["met"]) == (2.5, False)  # not under 2.5x
+    assert ui["report_only"] and ui["measured"] == 10.0
+    assert result["tables"][1]["rows"] == [["chromadb", "700"]]

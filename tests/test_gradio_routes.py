@@ -91,7 +91,8 @@ def test_questions_through_the_page_share_the_api_limit(assistant: Assistant) ->
 
     assert answered.success and "frightening" in json.dumps(answered.data)
     assert_refused(refused, 429, "rate_limited", "3/minute")
-    assert 1 <= int(refused.headers["retry-after"]) <= 20
+    # a moving window: the oldest of the three questions leaves it within the minute
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
     assert api_refused.status_code == 429
     assert panel.status_code == 200  # only questions count
     assert elsewhere.status_code == 200

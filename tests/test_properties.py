@@ -511,7 +511,7 @@ def test_the_seed_still_answers_after_the_property_runs(admin: TestClient) -> No
 # -- Gradio's routes (the UI's page), on a real server -------------------------------------
 
 #: the page's events (by handler) and what each takes, as the page sends them
-PAGE_EVENTS = ["check", "respond", "on_like", "new_conversation", "panel", "on_load"]
+PAGE_EVENTS = ["check", "respond", "on_like", "new_conversation", "picked", "on_load"]
 page_questions = questions.filter(lambda q: len(q) <= 3000)  # past the body limit: tested above
 event_data = st.one_of(
     json_values,

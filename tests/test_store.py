@@ -14,7 +14,7 @@ from assistant.articles import load_articles
 from assistant.chain import Assistant
 from assistant.embeddings import LocalEmbeddings
 from assistant.errors import IndexNotBuiltError
-from assistant.store import PASSAGES, open_store
+from assistant.store import PASSAGES, SENTENCE_CONTEXTS, open_store
 from tests.chroma_collections import raw_collection
 from tests.conftest import ROOT, SEED_ID
 
@@ -85,6 +85,13 @@ def test_many_articles_embedded_together_get_their_own_vectors(fresh_settings, c
         for j, s in enumerate(p.sentences):
             want = counting.encode_with_sentence_transformers([s.text])[0]
             assert float(np.max(np.abs(sentences[f"{p.passage_id}:{j}"] - want))) <= 1e-5
+    # in context: after the sentence before it in its passage; the first one alone
+    contexts = a.store.context_vectors(passages)
+    for p in passages:
+        for j, s in enumerate(p.sentences):
+            text = s.text if j == 0 else f"{p.sentences[j - 1].text} {s.text}"
+            want = counting.encode_with_sentence_transformers([text])[0]
+            assert float(np.max(np.abs(contexts[f"{p.passage_id}:{j}"] - want))) <= 1e-5
 
 
 def test_removed_articles_are_dropped_and_unreadable_ones_kept(fresh_settings, counting) -> None:  # type: ignore[no-untyped-def]
@@ -123,6 +130,23 @@ def test_interrupted_write_is_redone(fresh_settings, counting) -> None:  # type:
     report = a.index()
     assert report.updated == [SEED_ID]
     assert f"{SEED_ID}:3" in {p.passage_id for p in a.store.passages(SEED_ID)}
+
+
+def test_an_article_indexed_in_an_older_format_is_embedded_again(fresh_settings, counting) -> None:  # type: ignore[no-untyped-def]
+    a = _assistant(fresh_settings, counting)
+    a.index()
+    passages = raw_collection(fresh_settings, PASSAGES)
+    # what an index written before sentences in context were stored looks like (chromadb
+    # merges metadata on update, so the older format is written, not the key removed)
+    found = passages.get(where={"article_id": SEED_ID}, include=[])
+    passages.update(ids=found["ids"], metadatas=[{"format": 1} for _ in found["ids"]])
+    raw_collection(fresh_settings, SENTENCE_CONTEXTS).delete(where={"article_id": SEED_ID})
+    assert a.store.catalog()[SEED_ID].content_hash == ""  # an older format looks changed
+    report = a.index()
+    assert report.updated == [SEED_ID]
+    stored = a.store.passages(SEED_ID)
+    assert len(a.store.context_vectors(stored)) == sum(len(p.sentences) for p in stored)
+    assert a.store.catalog()[SEED_ID].content_hash != ""
 
 
 def test_first_start_builds_the_index(fresh_settings) -> None:  # type: ignore[no-untyped-def]

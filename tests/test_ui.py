@@ -27,7 +27,10 @@ from assistant.web.ui import (
     conversation,
     escape_html,
     escape_markdown,
+    passage_anchor,
+    quoted_in_answer,
     render_answer,
+    render_answer_text,
     render_article,
     render_sources,
     stream_pieces,
@@ -156,14 +159,52 @@ def test_sources_and_answer_of_a_real_answer(assistant) -> None:  # type: ignore
     [cited] = answer.citations
 
     message = render_answer(answer)
-    sources = render_sources(answer.citations)
+    sources = render_sources(answer.citations, answer.answer)
 
-    assert message.startswith(escape_markdown(answer.answer))
+    assert message.startswith(render_answer_text(answer.answer, answer.citations))
     assert message.endswith(sources)
     assert "**Sources**" in sources
     assert escape_markdown(cited.article_title) in sources
-    assert f"> {escape_markdown(cited.quote)}" in sources
     assert f"[show passage](#passage-{SEED_ID}-" in sources
+    # the answer is the quote: it is not shown a second time
+    assert quoted_in_answer(cited, answer.answer)
+    assert f"> {escape_markdown(cited.quote)}" not in sources
+    assert message.count("frightening") == 2  # the answer, and the [1] link's title
+
+
+def test_a_quote_the_answer_does_not_hold_is_shown(assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = assistant.ask("What did Orban say?")
+    [cited] = answer.citations
+    reworded = answer.model_copy(update={"answer": "He called the plan frightening. [1]"})
+
+    sources = render_sources(reworded.citations, reworded.answer)
+
+    assert not quoted_in_answer(cited, reworded.answer)
+    assert f"> {escape_markdown(cited.quote)}" in sources
+
+
+def test_inline_citations_are_links_with_their_quote(assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = assistant.ask("What did Orban say?")
+    [cited] = answer.citations
+    anchor = passage_anchor(cited.passage_id)
+
+    text = render_answer_text(answer.answer, answer.citations)
+
+    assert text.endswith(f'[\\[1\\]](#{anchor} "{escape_html(cited.quote)}")')
+    # a marker without a citation stays text
+    assert render_answer_text("x [7]", answer.citations) == "x \\[7\\]"
+
+
+def test_the_cited_paragraph_folds_under_the_answer(assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = assistant.ask("What did Orban say?")
+    [cited] = answer.citations
+    context = {p.passage_id: p for p in assistant.article_passages(SEED_ID)}
+
+    message = render_answer(answer, context=context)
+
+    assert '<details class="source-context"><summary>Source [1] in its paragraph' in message
+    assert f'<mark title="Source [1]">{escape_html(cited.quote)}</mark>' in message
+    assert "Meanwhile, some EU members are wary of escalation." in message  # its paragraph
 
 
 def test_an_abstained_answer_lists_no_sources(assistant) -> None:  # type: ignore[no-untyped-def]
@@ -210,6 +251,8 @@ def test_article_panel_highlights_the_cited_sentence(assistant) -> None:  # type
     assert f'<mark title="Source [1]">{escape_html(cited.quote)}</mark>' in page
     assert page.count("<mark") == 1
     assert page.count('class="passage cited"') == 1
+    # a keyboard can scroll the panel, a screen reader find it
+    assert f'tabindex="0" role="region" aria-label="Article: {escape_html(info.title)}"' in page
     assert f'id="passage-{SEED_ID}-{cited.passage_id.rsplit(":", 1)[1]}"' in page
     assert f"<h2>{escape_html(info.title)}</h2>" in page
     # without citations nothing is marked
@@ -329,9 +372,11 @@ def test_orban_gets_a_cited_answer(page: Page) -> None:
     message = answer_of(page.ask("What did Orban say?"))
 
     answer, sources = message.split("**Sources**")
-    assert "frightening" in answer and "\\[1\\]" in answer
+    assert "frightening" in answer and f"[\\[1\\]](#passage-{SEED_ID}-" in answer
     assert f"[show passage](#passage-{SEED_ID}-" in sources
-    assert "> Hungarian Prime Minister Viktor Orban called Zelensky" in sources
+    # the extractive answer is the quote: shown once, with its paragraph for narrow screens
+    assert "> Hungarian Prime Minister" not in sources
+    assert '<details class="source-context">' in sources
 
 
 @pytest.mark.slow

@@ -38,7 +38,10 @@ def test_the_draft_streams_then_the_answer_shows_its_sources(respond, llm: Scrip
     replies = [u[0][-1]["content"] for u in updates]
     assert len(replies) > 3 and replies[0] == "The "  # the model's first piece
     assert all("Sources" not in r for r in replies[:-1])
-    assert replies[-1].startswith("The slow pace of Western aid has frustrated Kyiv. \\[1\\]")
+    # the verified answer: its "[1]" a link to the passage, with the quote as its title
+    assert replies[-1].startswith(
+        "The slow pace of Western aid has frustrated Kyiv. [\\[1\\]](#passage-"
+    )
     assert "**Sources**" in replies[-1] and "Answered from the article" not in replies[-1]
     exchanges = updates[-1][1]
     assert exchanges[-1].answer.mode == "generative"

@@ -60,11 +60,14 @@ def test_the_draft_streams_then_the_verified_answer_replaces_it(  # type: ignore
     page = ask(browser, app)
 
     page.locator(".msg.bot.draft").wait_for(timeout=15_000)  # pieces arrive one by one
+    assert page.locator(".msg.typing").count() == 0  # the draft replaced the indicator
     page.locator(".msg.bot .cite").first.wait_for(timeout=15_000)
     assert page.locator(".msg.bot.draft").count() == 0
     answer = page.locator(".msg.bot").last
     assert "slow pace of Western aid" in answer.inner_text()
-    assert "frustrated Kyiv" in page.locator(".cite").first.inner_text()
+    # the answer is the quote: its source is a line, the quote is the inline [1]'s tooltip
+    assert page.locator(".cite").first.inner_text() == "[1]Show this sentence in the article"
+    assert "frustrated Kyiv" in page.locator(".tip").first.inner_text()
     assert page.locator(".note").count() == 0
     page.close()
 

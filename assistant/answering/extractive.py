@@ -45,12 +45,17 @@ if TYPE_CHECKING:
     from assistant.knowledge import Snapshot
 
 #: below this cosine similarity for every sentence, and with a word that is neither in
-#: the article nor common in English ("sourdough", "Bundesliga"), a question is about
-#: something else (both chosen by grouped cross-validation)
+#: the article nor common in English ("sourdough", "Bundesliga"), a question may be about
+#: something else: it gets at best the closest the article comes, never a plain answer
+#: (both chosen by grouped cross-validation)
 OFF_TOPIC_DENSE = 0.32
 #: ... "common": wordfreq's Zipf frequency at least this (4.5: about 30 per million words)
 OFF_TOPIC_ZIPF = 4.5
-#: below this, the best sentence is shown as the closest the article comes, not an answer
+#: below this, the best sentence is shown as the closest the article comes, not an answer;
+#: a question about something else this far from every sentence is refused. Between the
+#: two, a reader's paraphrase in words the article does not use ("where can I go if I've
+#: got nowhere to stay") is as likely as a question about something else, and a cited
+#: near miss serves the reader better than a refusal would
 WEAK_DENSE = 0.2
 
 
@@ -74,6 +79,10 @@ class _Sentences:
     texts: list[str]
     paragraphs: list[int]
     vectors: np.ndarray
+    #: each sentence's vector in context (after the sentence before it, ``store``)
+    in_context: np.ndarray
+    #: the vector of each sentence's passage
+    passages: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -116,16 +125,16 @@ class ExtractiveAnswerer:
     def compose(self, state: Retrieved) -> Answer:
         """The cited answer, the closest the article comes, or a refusal saying why."""
         request, knowledge = state.request, state.knowledge
-        passages = retrieved(state.hits)
         reading = self.read(state)
         if isinstance(reading, Refusal):
             return Answer(
                 question=request.question,
                 answer=refusal_text(reading.reason, reading.names, knowledge, request.article),
                 abstained=True,
-                passages=passages,
+                passages=retrieved(state.hits),
             )
         scores = ranking.combined(reading.signals, self.weights)
+        passages = reranked(reading.sentences.candidates, scores, len(state.hits))
         chosen = [
             _scored(reading.sentences.candidates[i], float(scores[i]))
             for i in ranking.pick(reading.signals, self.weights)
@@ -166,35 +175,51 @@ class ExtractiveAnswerer:
         # say?" is answered for Orban
         if missing and len(missing) == len(names):
             return Refusal("unknown_names", tuple(dict.fromkeys(missing)))
-        own, in_context = self._question_vectors(state, question)
-        dense_own, dense_context = sentences.vectors @ own, sentences.vectors @ in_context
-        closest = float(max(dense_own.max(), dense_context.max()))
-        if closest < OFF_TOPIC_DENSE and _off_topic_words(question, vocabulary):
+        alone, in_talk = self._question_vectors(state, question)
+        closest = float(max((sentences.vectors @ alone).max(), (sentences.vectors @ in_talk).max()))
+        elsewhere = closest < OFF_TOPIC_DENSE and _off_topic_words(question, vocabulary)
+        if elsewhere and closest < WEAK_DENSE:
             return Refusal("no_match")
-        dense = 0.5 * dense_own + 0.5 * dense_context
-        signals = ranking.signals(question, sentences.texts, sentences.paragraphs, dense)
-        return Reading(sentences, signals, weak=closest < WEAK_DENSE)
+        signals = ranking.signals(
+            question,
+            sentences.texts,
+            sentences.paragraphs,
+            dense=_similarity(sentences.vectors, alone, in_talk),
+            in_context=_similarity(sentences.in_context, alone, in_talk),
+            passage=_similarity(sentences.passages, alone, in_talk),
+        )
+        return Reading(sentences, signals, weak=elsewhere or closest < WEAK_DENSE)
 
     def _sentences(self, state: Retrieved) -> _Sentences:
         """Every sentence of the article asked about (or, across the archive, of the
         articles retrieval found), with its stored vector."""
-        knowledge = state.knowledge
-        passages = _passages_in_scope(state, knowledge)
-        stored = knowledge.store.sentence_vectors(passages)
+        store = state.knowledge.store
+        passages = _passages_in_scope(state, state.knowledge)
+        stored = store.sentence_vectors(passages)
+        in_context = store.context_vectors(passages)
+        of_passage = store.passage_vectors([p.passage_id for p in passages])
         candidates: list[Candidate] = []
-        rows: list[np.ndarray] = []
+        rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         for p in passages:
             for j, s in enumerate(p.sentences):
-                vector = stored.get(sentence_id(p.passage_id, j))
+                key = sentence_id(p.passage_id, j)
+                vector = stored.get(key)
                 if vector is None:
                     continue
                 candidates.append(Candidate(p, j, s))
-                rows.append(vector)
+                # a record another process is writing right now may lack its companions
+                rows.append(
+                    (vector, in_context.get(key, vector), of_passage.get(p.passage_id, vector))
+                )
+        columns = [np.stack(c) for c in zip(*rows, strict=True)] if rows else []
+        empty = np.zeros((0, 1), dtype=np.float32)
         return _Sentences(
             candidates=candidates,
             texts=[c.sentence.text for c in candidates],
             paragraphs=[_paragraph(c.passage) for c in candidates],
-            vectors=np.stack(rows) if rows else np.zeros((0, 1), dtype=np.float32),
+            vectors=columns[0] if rows else empty,
+            in_context=columns[1] if rows else empty,
+            passages=columns[2] if rows else empty,
         )
 
     def _question_vectors(self, state: Retrieved, question: str) -> tuple[np.ndarray, np.ndarray]:
@@ -207,6 +232,12 @@ class ExtractiveAnswerer:
             return vector, vector
         own, in_context = self.embeddings.encode([question, query])
         return own, in_context
+
+
+def _similarity(vectors: np.ndarray, alone: np.ndarray, in_talk: np.ndarray) -> np.ndarray:
+    """Cosine similarity of each row to the question, half to it alone and half to it in
+    its conversation (a follow-up's "he" gets its referent from the history)."""
+    return 0.5 * (vectors @ alone) + 0.5 * (vectors @ in_talk)
 
 
 def _passages_in_scope(state: Retrieved, knowledge: Snapshot) -> list[Passage]:
@@ -232,12 +263,12 @@ def _scored(c: Candidate, score: float) -> Candidate:
 def _off_topic_words(question: str, vocabulary: frozenset[str]) -> bool:
     """Whether the question is made of words about something else: most of its content
     words are not in the article, and one of those is not common in English either."""
-    from wordfreq import zipf_frequency
-
     content = [w for w in words(question) if w not in STOPWORDS and len(w) > 2]
     foreign = [w for w in content if w not in vocabulary and stem(w) not in vocabulary]
     if not content or len(foreign) * 2 <= len(content):
         return False
+    from wordfreq import zipf_frequency  # only here: its tables take a new process 0.2 s
+
     return any(not w.isdigit() and zipf_frequency(w, "en") < OFF_TOPIC_ZIPF for w in foreign)
 
 
@@ -254,11 +285,16 @@ def _abbreviates(name: str, initials: str, vocabulary: frozenset[str]) -> bool:
     financial officer"), or a spelt-out name's initials are an abbreviation the article
     uses: the two forms a news article mixes."""
     letters = name.replace(".", "")
-    if letters.isalpha() and letters.isupper():
-        # three letters at least: two-letter runs of initials occur in any article
+    if letters.isalpha() and (letters.isupper() or _capitals(letters) >= 2) and " " not in name:
+        # capitals ("CFO") or mostly ("DfT": Department for Transport); three letters at
+        # least: two-letter runs of initials occur in any article
         return 3 <= len(letters) <= 6 and letters.lower() in initials
     spelt = "".join(w[0] for w in name.split() if w[:1].isupper()).lower()
     return len(spelt) >= 2 and spelt in vocabulary
+
+
+def _capitals(word: str) -> int:
+    return sum(c.isupper() for c in word)
 
 
 def cite(
@@ -289,6 +325,25 @@ def cite(
     ]
     parts = [f"{c.quote} {markers([c.n])}" for c in citations]
     return " ".join(parts), citations
+
+
+def reranked(candidates: Sequence[Candidate], scores: np.ndarray, k: int) -> list[RetrievedPassage]:
+    """The ``k`` passages holding the best-scoring sentences, each scored by its best one:
+    the answerer reads every passage in scope, so its sentence ranking is a finer
+    retrieval than the passage search that found the article (what ``passages`` reports,
+    and evidence_recall_at_k measures)."""
+    best: dict[str, tuple[float, Passage]] = {}
+    for c, score in zip(candidates, scores, strict=True):
+        pid = c.passage.passage_id
+        if pid not in best or score > best[pid][0]:
+            best[pid] = (float(score), c.passage)
+    ranked = sorted(best.values(), key=lambda item: -item[0])[:k]
+    return [
+        RetrievedPassage(
+            passage_id=p.passage_id, article_id=p.article_id, text=p.text, score=round(score, 4)
+        )
+        for score, p in ranked
+    ]
 
 
 def retrieved(hits: Sequence[Hit]) -> list[RetrievedPassage]:

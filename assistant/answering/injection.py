@@ -15,7 +15,8 @@ _INSTRUCTION = re.compile(
     r"\b(ignore|disregard|forget|override|bypass)\b[^.?!]{0,60}\b(article|instructions?|rules?|"
     r"prompts?|above|previous|context|text|everything|guidelines)\b"
     r"|\b(system|developer|hidden|initial)\s+(prompt|message|instructions?)\b"
-    r"|^\s*(#+\s*)?(system|assistant|developer)\s*(override)?\s*:"
+    r"|^\W*(#+\s*)?(system|assistant|developer|admin)\b[\w ]{0,20}:"
+    r"|\btell (the|your) (user|reader)s? (that|it|they|to)\b"
     r"|\byou are now\b|\bfrom now on,? you\b|\bact as\b|\bpretend (to be|you)\b"
     r"|\bjailbreak\b|\bdeveloper mode\b|\bnew instructions?\b|\brespond only with\b"
     r"|\breply only with\b|\bprint your\b|\breveal your\b",

@@ -37,6 +37,9 @@ def question_names(question: str) -> list[str]:
             and token[:1].isupper()
             and normalize(token) not in STOPWORDS
             and token not in {"I", "I'm", "I've", "I'd"}
+            # a code with a digit ("Q3", "M25") is more often short for words the article
+            # spells out ("third quarter") than a name it lacks
+            and not any(c.isdigit() for c in token)
         )
         if is_name and joined and not gap.strip():
             names[-1].append(token)

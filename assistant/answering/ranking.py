@@ -4,13 +4,17 @@ Every weight here was chosen by cross-validation grouped by article (``python -m
 benchmarks.crossval``; its ablation table in docs/evaluation.md shows what each signal
 adds on articles left out of the tuning), not fitted to one article's wording. The
 signals are general: the sentence's meaning (embedding cosine, on a question whose typos
-are corrected against the article's own words), whether it is where a thing the question
-names is first mentioned (news introduces a person or a plan with who or what it is), and
-whether it stands next to the best sentence (which often carries the reason, the rest of
-a list or the number asked for). Three more we measured added nothing on held-out
-articles and were removed: whether a sentence holds the kind of thing asked for (a
-number, a date, a quotation), whether it is an editor's note, and embedding the lede
-without its wire dateline.
+are corrected against the article's own words), read alone and after the sentence before
+it (so "It includes £4.2 million for flood defences" is about the capital programme the
+sentence before names), the meaning of its paragraph, whether it is where a thing the
+question names is first mentioned (news introduces a person or a plan with who or what
+it is), and whether it stands next to the best sentence (which often carries the reason,
+the rest of a list or the number asked for). Others we measured added nothing on
+held-out articles, so they were removed or never kept: whether a sentence holds the kind
+of thing asked for (a number, a date, a quotation), whether it is an editor's note,
+embedding the lede without its wire dateline, BM25 over sentences, the article's title
+prepended to each sentence, first mentions weighted by how rare the word is, and a
+second sentence chosen for what it adds to the first (maximal marginal relevance).
 """
 
 from __future__ import annotations
@@ -27,10 +31,15 @@ from assistant.text import term_set
 class Weights:
     """How the signals add up, and when a second sentence joins the first."""
 
+    #: the share of the sentence's meaning taken from it read in context (after the
+    #: sentence before it); the rest from the sentence alone
+    context: float = 0.6
+    #: the meaning of the sentence's paragraph
+    passage: float = 0.1
     #: the sentence first mentions one of the question's terms
-    first: float = 0.15
+    first: float = 0.1
     #: a neighbour of the best sentence (same paragraph) is preferred as the second
-    neighbour: float = 0.1
+    neighbour: float = 0.05
     #: a second sentence joins when it scores within this much of the best
     second_within: float = 0.2
 
@@ -44,6 +53,10 @@ class Signals:
 
     #: cosine similarity to the question (and its conversation context)
     dense: np.ndarray
+    #: ... of the sentence read after the one before it
+    in_context: np.ndarray
+    #: ... of the sentence's passage (its paragraph)
+    passage: np.ndarray
     first: np.ndarray
     #: the paragraph each sentence is in (neighbours share one)
     paragraph: np.ndarray
@@ -66,11 +79,17 @@ def signals(
     question: str,
     sentences: Sequence[str],
     paragraphs: Sequence[int],
+    *,
     dense: np.ndarray,
+    in_context: np.ndarray,
+    passage: np.ndarray,
 ) -> Signals:
-    """The signals of every sentence; ``dense`` is their cosine similarity to the question."""
+    """The signals of every sentence, given their cosine similarities to the question: of
+    the sentence, of the sentence in context, of its passage."""
     return Signals(
         dense=dense,
+        in_context=in_context,
+        passage=passage,
         first=first_mentions(sentences, question),
         paragraph=np.asarray(paragraphs),
     )
@@ -78,7 +97,8 @@ def signals(
 
 def combined(s: Signals, w: Weights = DEFAULT) -> np.ndarray:
     """One score per sentence."""
-    return s.dense + w.first * s.first
+    meaning = (1 - w.context) * s.dense + w.context * s.in_context
+    return meaning + w.passage * s.passage + w.first * s.first
 
 
 def pick(s: Signals, w: Weights = DEFAULT, most: int = 2) -> list[int]:

@@ -43,14 +43,19 @@ def _sorted(dictionary: frozenset[str]) -> list[str]:
 def corrected(question: str, dictionary: frozenset[str]) -> str:
     """``question`` with each word the article does not use replaced by the article's
     closest word, when one is close enough; otherwise unchanged."""
+    unknown = [
+        w
+        for w in set(_WORD.findall(question))
+        if len(w) >= MIN_LENGTH and w.lower() not in dictionary
+    ]
+    if not unknown:
+        return question  # the usual case, without loading wordfreq's tables in a new process
     from rapidfuzz import fuzz, process
     from wordfreq import zipf_frequency
 
     replacements: dict[str, str] = {}
-    for word in set(_WORD.findall(question)):
+    for word in unknown:
         lower = word.lower()
-        if len(lower) < MIN_LENGTH or lower in dictionary:
-            continue
         if zipf_frequency(lower, "en") >= COMMON_WORD_ZIPF:
             continue
         choices = _sorted(dictionary)  # sorted once per article, only when a word is unknown

@@ -36,6 +36,7 @@ from assistant.errors import (
     UnknownArticleError,
 )
 from assistant.schemas import Answer, Article, Delta, StreamEvent, Turn
+from assistant.suggestions import Suggestions
 from assistant.text import binary_character, strip_control
 from assistant.web.limits import RateLimiter, retry_after
 
@@ -390,6 +391,27 @@ def list_articles(assistant: AssistantDep) -> list[ArticleSummary]:
     """The indexed articles, by title."""
     assistant.refresh_if_changed()
     return [ArticleSummary.model_validate(info) for info in assistant.articles()]
+
+
+class SuggestedQuestions(BaseModel):
+    """``GET /api/articles/{id}/suggestions``: questions the article answers."""
+
+    article: str
+    questions: list[str] = Field(description="two or three, from the article's own sentences")
+
+
+@router.get("/articles/{article_id}/suggestions", responses=_errors(400, 404, 503))
+def article_suggestions(
+    article_id: str, assistant: AssistantDep, request: Request
+) -> SuggestedQuestions:
+    """Questions to offer a reader (on an empty chat, under a refusal): ones the assistant
+    answers from this article, drawn from its own sentences (names, numbers, quotes)."""
+    assistant.refresh_if_changed()
+    state = request.app.state
+    if getattr(state, "suggestions", None) is None:  # one per app: it remembers answers
+        state.suggestions = Suggestions(assistant)
+    questions = state.suggestions.for_article(check_article_id(article_id))
+    return SuggestedQuestions(article=article_id, questions=questions)
 
 
 @admin.post(

@@ -2,16 +2,21 @@
 Gradio UI at ``/``, in one process, every route under the same origin, size and rate rules.
 
 The UI (``ui.py``) is a leaf: it builds the Gradio app and knows nothing of this module.
+Served by ``launch``, the API answers as soon as the index is open; Gradio (seconds to
+import) is imported and mounted afterwards in a thread of its own, and until then ``/``
+says the UI is starting.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-import gradio as gr
 import uvicorn
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -20,12 +25,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.chain import Assistant
 from assistant.config import parse_origins  # parsed with the other settings
-from assistant.web import api, widget
-from assistant.web.limits import RateLimiter, max_body, parse_rate
-from assistant.web.ui import CSS, build_ui, theme
-from assistant.web.ui_gate import UIGate, replayed, ui_error
+from assistant.metrics import QUESTION_LOG, QuestionMetrics, clear_multiprocess_dir
+from assistant.web import api, monitoring, widget
+from assistant.web.limits import RateLimiter, max_body, open_storage, parse_rate
+from assistant.web.ui_gate import UIGate, UISlot, replayed, ui_error
 
 if TYPE_CHECKING:
+    import gradio as gr
+
     from assistant.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -136,10 +143,16 @@ def _version() -> str:
         return "0+unknown"
 
 
-def create_app(assistant: Assistant) -> FastAPI:
-    """The web app around ``assistant``: ``/api/*``, the widget and the UI at ``/``."""
+#: when the Gradio UI is built: at once (``create_app`` returns it mounted), or once the app
+#: has started (in a thread; ``/`` says "starting" until it is mounted)
+UIWhen = Literal["now", "later"]
+
+
+def create_app(assistant: Assistant, ui: UIWhen = "now") -> FastAPI:
+    """The web app around ``assistant``: ``/api/*``, the widget, ``/metrics`` and the UI."""
     settings = assistant.settings
     origins = parse_origins(settings.allowed_origins)
+    slot = UISlot()
     app = FastAPI(
         title="Article assistant",
         summary="Answers readers' questions about news articles, citing the sentences used.",
@@ -147,22 +160,29 @@ def create_app(assistant: Assistant) -> FastAPI:
         # Swagger UI and ReDoc load their scripts from a CDN: not on newsroom servers
         docs_url=None,
         redoc_url=None,
+        lifespan=_build_ui_later(assistant, slot) if ui == "later" else None,
     )
     app.state.assistant = assistant
     rate = parse_rate(settings.rate_limit)
-    # one bucket per client for questions, whether asked through /api or the UI's page
-    app.state.question_limiter = RateLimiter(rate)
+    # one storage for both limits: this process's memory, or the Redis every instance shares
+    storage = open_storage(settings.rate_limit_storage)
+    # one count per client for questions, whether asked through /api or the UI's page
+    app.state.question_limiter = RateLimiter(rate, storage, scope="questions")
     # a vote per answer at most, so the question rate bounds the votes of a reader too
-    app.state.feedback_limiter = RateLimiter(rate)
+    app.state.feedback_limiter = RateLimiter(rate, storage, scope="feedback")
+    app.state.metrics = metrics = QuestionMetrics(assistant, settings.metrics_dir)
+    assistant.observers.append(metrics.observe)
     api.add_error_handlers(app)
     app.include_router(api.router)
     app.include_router(widget.router)
-    ui = build_ui(assistant)
+    app.include_router(monitoring.router)
 
-    # the last added runs first: security headers, CORS, the catch-all, body sizes, the gate
-    app.add_middleware(UIGate, blocks=ui)
+    # the last added runs first: security headers, CORS, counting, the catch-all, body
+    # sizes, the gate
+    app.add_middleware(UIGate, ui=slot)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(CatchAll)
+    app.add_middleware(monitoring.CountResponses, metrics=metrics)
     # always there, granting no origin when none is allowed: Gradio leaves out its own CORS
     # layer (any origin, with credentials, when the Host is not localhost) only when the
     # app it is mounted in has this one
@@ -174,21 +194,124 @@ def create_app(assistant: Assistant) -> FastAPI:
         max_age=600,
     )
     app.add_middleware(SecurityHeaders, frame_ancestors=origins)
+    if ui == "now":
+        mount_ui(app, build_blocks(assistant), slot)
+    return app
 
-    # mounted last: "/" matches every path, so routes added after it would never be reached
-    return gr.mount_gradio_app(
+
+def build_blocks(assistant: Assistant) -> gr.Blocks:
+    """The Gradio UI (importing Gradio, which takes seconds)."""
+    from assistant.web.ui import build_ui
+
+    return build_ui(assistant)
+
+
+def mount_ui(app: FastAPI, blocks: gr.Blocks, slot: UISlot) -> None:
+    """Mount the UI at ``/``, after every other route ("/" matches every path, so a route
+    added after it would never be reached), and let the gate send pages to it."""
+    import gradio as gr
+
+    from assistant.web.ui import CSS, theme
+
+    gr.mount_gradio_app(
         app,
-        ui,
+        blocks,
         path="/",
         theme=theme(),
         css=CSS,
         ssr_mode=False,
         footer_links=[],  # its links lead to Gradio's own API page; the API is /api
     )
+    slot.fill(blocks)
 
 
-def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Open the index and serve the UI, the widget and the HTTP API until interrupted."""
-    app = create_app(Assistant.from_settings(settings))
+#: how long the UI's build waits for the first answer before it starts anyway: importing
+#: Gradio holds the one GIL the first question needs too (it took 1.5 s longer beside it)
+UI_WAITS_FOR_FIRST_ANSWER_S = 3.0
+
+
+def _build_ui_later(assistant: Assistant, slot: UISlot):  # type: ignore[no-untyped-def]
+    """A lifespan that builds the UI in a thread once the app serves (after its first answer,
+    or ``UI_WAITS_FOR_FIRST_ANSWER_S`` without one), then mounts it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        answered = threading.Event()
+        assistant.observers.append(lambda _answer: answered.set())
+
+        def build() -> None:
+            answered.wait(UI_WAITS_FOR_FIRST_ANSWER_S)
+            try:
+                blocks = build_blocks(assistant)
+                asyncio.run_coroutine_threadsafe(_start_ui(app, blocks, slot), loop).result()
+            except Exception:
+                logger.exception("the UI could not be built; the API goes on answering")
+
+        threading.Thread(target=build, name="build-ui", daemon=True).start()
+        yield
+
+    return lifespan
+
+
+async def _start_ui(app: FastAPI, blocks: gr.Blocks, slot: UISlot) -> None:
+    # in the event loop: the routes change between two requests, and Gradio's queue
+    # starts its tasks here (what its own lifespan would have done at start-up)
+    mount_ui(app, blocks, slot)
+    blocks.run_startup_events()
+    await blocks.run_extra_startup_events()
+    logger.info("the UI is ready at /")
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker of ``assistant serve --workers N``: settings from the
+    environment, the index opened, the UI built once the worker serves."""
+    from assistant.config import load_settings
+
+    settings = load_settings()
+    show_logs()
+    announce_start(settings)
+    return create_app(Assistant.from_settings(settings), ui="later")
+
+
+def announce_start(settings: Settings) -> None:
+    """Log that this start exports the model first, when it does (the first start)."""
+    if settings.onnx:
+        from assistant.onnx_embedder import announce_export
+
+        announce_export(settings.model_dir(), settings.onnx_cache())
+
+
+def show_logs() -> None:
+    """The app's own INFO lines on stderr (uvicorn sets up only its own loggers): the
+    progress of a first start, and one JSON line per question."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    for name in ("assistant", QUESTION_LOG):
+        log = logging.getLogger(name)
+        log.setLevel(logging.INFO)
+        if not log.handlers:
+            log.addHandler(handler)
+    logging.getLogger(QUESTION_LOG).propagate = False
+
+
+def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, workers: int = 1) -> None:
+    """Open the index and serve the HTTP API, the widget and then the UI until interrupted;
+    ``workers`` processes share the port (each opens the index and answers)."""
+    show_logs()
+    if settings.metrics_dir is not None:
+        clear_multiprocess_dir(settings.metrics_dir)  # the counts of an earlier run
     # the UI keeps event streams open; without a bound, Ctrl-C would wait for them to end
+    if workers > 1:
+        uvicorn.run(
+            "assistant.web.server:app_from_environment",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            timeout_graceful_shutdown=5,
+        )
+        return
+    announce_start(settings)
+    app = create_app(Assistant.from_settings(settings), ui="later")
     uvicorn.run(app, host=host, port=port, timeout_graceful_shutdown=5)

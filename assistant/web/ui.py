@@ -10,8 +10,10 @@ from __future__ import annotations
 import html
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -21,17 +23,17 @@ from gradio.helpers import Examples
 from assistant.errors import AssistantError
 from assistant.feedback import record_feedback
 from assistant.schemas import Answer, Citation, Delta, Passage
+from assistant.suggestions import Suggestions
 
 if TYPE_CHECKING:
     from assistant.chain import Assistant
     from assistant.store import ArticleInfo
 
-EXAMPLES = [
-    "What did Orban say?",
-    "How many troops is North Korea said to be preparing?",
-    "What is Zelensky's Victory Plan?",
-    "What did Emmanuel Macron say?",
-]
+#: the page's script for inline citations (hover, focus and click on "[n]")
+CITES_SCRIPT = Path(__file__).resolve().parent / "static" / "ui_cites.js"
+
+#: the screen width (CSS px) below which the page is one column
+NARROW_PX = 768
 
 #: the picker's value for "no scope"
 ALL_ARTICLES = ""
@@ -59,6 +61,7 @@ CSS = """
 .article-view { max-height: 640px; overflow-y: auto; padding: 0.75rem 1rem;
   border: 1px solid var(--border-color-primary); border-radius: var(--radius-lg);
   background: var(--block-background-fill); font-size: 0.95rem; line-height: 1.55; }
+.article-view:focus-visible { outline: 2px solid #1f4e8c; outline-offset: 2px; }
 .article-view .article-head { position: sticky; top: -0.75rem; z-index: 1;
   margin: -0.75rem -1rem 0.75rem -1rem; padding: 0.75rem 1rem 0.5rem 1rem;
   background: var(--block-background-fill);
@@ -68,12 +71,34 @@ CSS = """
   font-size: 0.85rem; }
 .article-view .passage { margin: 0 0 0.7rem 0; padding: 0.15rem 0.5rem;
   border-left: 3px solid transparent; scroll-margin-top: 6rem; }
-.article-view .passage.cited { border-left-color: var(--color-accent); }
-.article-view .passage:target { background: var(--color-accent-soft); }
+.article-view .passage.cited { border-left-color: #c2410c; }
+.article-view .passage:target, .article-view .passage.flash { background: #fff3c4; }
 .article-view mark { background: #fde68a; color: inherit; padding: 0 0.1rem;
   border-radius: 2px; }
-.article-view .cite-n { color: var(--color-accent); font-weight: 600; font-size: 0.75em;
+.article-view mark.flash { outline: 2px solid #9a3412; }
+.article-view .cite-n { color: #9a3412; font-weight: 600; font-size: 0.75em;
   margin-left: 0.1rem; }
+#chat a.cite-ref, #chat a[title] { font-weight: 600; text-decoration: none;
+  padding: 0 0.1rem; border-radius: 3px; }
+#chat a[title]:hover, #chat a[title]:focus-visible { background: #fde68a; }
+#chat details.source-context { margin: 0.4rem 0 0 0; }
+#chat details.source-context summary { cursor: pointer; }
+#chat details.source-context mark { background: #fde68a; color: inherit; }
+#cite-tip { position: fixed; z-index: 1000; max-width: min(28rem, 90vw);
+  background: #1b1f24; color: #fff; padding: 0.5rem 0.7rem; border-radius: 6px;
+  font-size: 0.9rem; line-height: 1.4; box-shadow: 0 4px 16px rgba(0, 0, 0, 0.25);
+  pointer-events: none; }
+#cite-tip[hidden] { display: none; }
+@media (min-width: 769px) { #chat details.source-context { display: none; } }
+/* one column: the article follows the conversation (and the questions it suggests) */
+@media (max-width: 768px) {
+  #main-row { flex-direction: column; flex-wrap: nowrap; }
+  #chat-col, #panel-col { display: contents; }
+  #chat-col > :has(#article-picker) { order: 1; } #chat { order: 2; }
+  #chat-col > :has(#question) { order: 3; } #suggestions { order: 4; }
+  #article-panel { order: 5; }
+  .article-view { max-height: 70vh; }
+}
 """
 
 # scrolls the article panel (not the page) to the first cited passage whenever it changes
@@ -91,6 +116,13 @@ const reveal = () => {
 watch('value', reveal);
 reveal();
 """
+
+
+@cache
+def panel_script() -> str:
+    """The article panel's script: reveal the cited passage, and make "[n]" in the chat
+    show its quote (hover, focus) and its sentence in the panel (click)."""
+    return REVEAL_JS + CITES_SCRIPT.read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -170,8 +202,60 @@ def citation_link(citation: Citation) -> str:
     return f"#{passage_anchor(citation.passage_id)}"
 
 
-def render_sources(citations: Sequence[Citation]) -> str:
-    """Markdown listing each citation: number, article title, link and the quote."""
+#: a citation marker in an answer's text
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def _folded(text: str) -> str:
+    return " ".join(_MARKER.sub(" ", text).split())
+
+
+def quoted_in_answer(citation: Citation, answer_text: str) -> bool:
+    """Whether the answer's text already holds the quote (the extractive answer quotes it):
+    then the quote is not shown a second time under it."""
+    return _folded(citation.quote) in _folded(answer_text)
+
+
+def citation_ref(citation: Citation) -> str:
+    """An inline "[n]" as a Markdown link to the passage; its title is the quote, which the
+    page shows on hover or focus (``ui_cites.js``)."""
+    title = escape_html(" ".join(citation.quote.split())).replace("\\", "&#92;")
+    return f'[\\[{citation.n}\\]](#{passage_anchor(citation.passage_id)} "{title}")'
+
+
+def render_answer_text(text: str, citations: Sequence[Citation]) -> str:
+    """The answer's text, escaped, with each "[n]" that has a citation a link to it."""
+    by_n = {c.n: c for c in citations}
+    out: list[str] = []
+    cursor = 0
+    for match in _MARKER.finditer(text):
+        cited = by_n.get(int(match[1]))
+        if cited is None:
+            continue
+        out += [escape_markdown(text[cursor : match.start()]), citation_ref(cited)]
+        cursor = match.end()
+    out.append(escape_markdown(text[cursor:]))
+    return "".join(out)
+
+
+def render_context(citation: Citation, passage: Passage) -> str:
+    """The cited sentence in its paragraph, folded under the answer (shown on narrow
+    screens, where the article panel is far below)."""
+    spans = [(citation.start, citation.end, citation.n)]
+    body = _highlight(passage.text, passage.start, spans).replace('<sup class="cite-n">', "<sup>")
+    return (
+        f'<details class="source-context"><summary>Source [{citation.n}] in its paragraph'
+        f"</summary><p>{body}</p></details>"
+    )
+
+
+def render_sources(
+    citations: Sequence[Citation],
+    answer_text: str = "",
+    context: Mapping[str, Passage] | None = None,
+) -> str:
+    """Markdown listing each citation: number, article title, link and the quote (left out
+    when the answer is that quote), and the paragraph it sits in when ``context`` has it."""
     if not citations:
         return ""
     lines = ["**Sources**"]
@@ -181,8 +265,12 @@ def render_sources(citations: Sequence[Citation]) -> str:
             "",
             f"**\\[{c.n}\\]** *{escape_markdown(c.article_title)}* · "
             f"[show passage]({citation_link(c)})",
-            f"> {escape_markdown(quote_text)}",
         ]
+        if not quoted_in_answer(c, answer_text):
+            lines.append(f"> {escape_markdown(quote_text)}")
+        passage = (context or {}).get(c.passage_id)
+        if passage is not None:
+            lines += ["", render_context(c, passage)]
     return "\n".join(lines)
 
 
@@ -191,20 +279,29 @@ def render_note(answer: Answer) -> str:
     return f"*{escape_markdown(answer.note)}*" if answer.note else ""
 
 
-def render_answer(answer: Answer, text: str | None = None) -> str:
-    """The assistant's chat message: the answer (or a streamed prefix of it), then sources."""
+def render_answer(
+    answer: Answer, text: str | None = None, context: Mapping[str, Passage] | None = None
+) -> str:
+    """The assistant's chat message: the answer (or a streamed prefix of it, plain), then
+    its sources; ``context`` (passage id to passage) adds each quote's paragraph."""
     if text is not None:
         return escape_markdown(text)
-    parts = [escape_markdown(answer.answer), render_note(answer), render_sources(answer.citations)]
+    parts = [
+        render_answer_text(answer.answer, answer.citations),
+        render_note(answer),
+        render_sources(answer.citations, answer.answer, context),
+    ]
     return "\n\n".join(part for part in parts if part)
 
 
-def chat_messages(exchanges: Sequence[Exchange]) -> list[dict[str, str]]:
+def chat_messages(
+    exchanges: Sequence[Exchange], context: Mapping[str, Passage] | None = None
+) -> list[dict[str, str]]:
     """The chat as Gradio messages: user, assistant, user, ... (index 2k+1 is answer k)."""
     messages: list[dict[str, str]] = []
     for ex in exchanges:
         messages.append({"role": "user", "content": escape_markdown(ex.question)})
-        messages.append({"role": "assistant", "content": render_answer(ex.answer)})
+        messages.append({"role": "assistant", "content": render_answer(ex.answer, None, context)})
     return messages
 
 
@@ -247,7 +344,9 @@ def render_article(
     """The article as HTML: each passage anchored, cited sentences marked, all text escaped."""
     spans = [(c.start, c.end, c.n) for c in citations if c.article_id == article.id]
     parts = [
-        '<div class="article-view">',
+        # focusable, so a keyboard can scroll it; named, so a screen reader can find it
+        f'<div class="article-view" tabindex="0" role="region" '
+        f'aria-label="Article: {escape_html(article.title)}">',
         '<div class="article-head">',
         f"<h2>{escape_html(article.title)}</h2>",
     ]
@@ -276,7 +375,10 @@ def render_article(
 
 def render_notice(text: str) -> str:
     """A short message in the article panel."""
-    return f'<div class="article-view"><p class="meta">{escape_html(text)}</p></div>'
+    return (
+        '<div class="article-view" tabindex="0" role="region" aria-label="Article">'
+        f'<p class="meta">{escape_html(text)}</p></div>'
+    )
 
 
 # -- the app -------------------------------------------------------------------------------
@@ -291,6 +393,7 @@ class ChatEvents:
 
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
+        self.suggestions = Suggestions(assistant)
 
     def shown_article(self, exchanges: Sequence[Exchange], choice: str | None) -> str | None:
         """The picked article, else the one cited last, else the first one."""
@@ -311,6 +414,25 @@ class ChatEvents:
         citations = exchanges[-1].answer.citations if exchanges else []
         return render_article(info, self.assistant.article_passages(info.id), citations)
 
+    def context(self, exchanges: Sequence[Exchange]) -> dict[str, Passage]:
+        """The passages the answers cite, by id (their paragraphs show under the answers)."""
+        cited = {c.article_id for ex in exchanges for c in ex.answer.citations}
+        found: dict[str, Passage] = {}
+        for article_id in cited & set(self.assistant.catalog):
+            found |= {p.passage_id: p for p in self.assistant.article_passages(article_id)}
+        return found
+
+    def messages(self, exchanges: Sequence[Exchange]) -> list[dict[str, str]]:
+        """The chat's messages, each answer with its sources and their paragraphs."""
+        return chat_messages(exchanges, self.context(exchanges))
+
+    def suggested(self, exchanges: Sequence[Exchange], choice: str | None) -> Any:
+        """Questions the shown article answers: offered on an empty chat and under a refusal."""
+        wanted = not exchanges or exchanges[-1].answer.abstained
+        article_id = self.shown_article(exchanges, choice)
+        questions = self.suggestions.for_article(article_id) if wanted and article_id else []
+        return gr.Dataset(samples=[[q] for q in questions], visible=bool(questions))
+
     def check(self, question: str, exchanges: list[Exchange], choice: str | None) -> None:
         """Refuse a bad question before the chat changes; the error shows as a notice only."""
         try:
@@ -321,7 +443,8 @@ class ChatEvents:
     def respond(
         self, question: str, exchanges: list[Exchange], choice: str | None
     ) -> Iterator[tuple[Any, ...]]:
-        """The chat as the answer is written, then with its sources, and the panel."""
+        """The chat as the answer is written, then with its sources, the panel and the
+        questions to suggest (under a refusal)."""
         article = choice or None
         try:
             # stream() checks the question (empty, too long, unknown article) on the server
@@ -330,26 +453,32 @@ class ChatEvents:
             )
         except AssistantError as exc:
             raise gr.Error(str(exc)) from exc
-        asked = chat_messages(exchanges) + [
+        asked = self.messages(exchanges) + [
             {"role": "user", "content": escape_markdown(question.strip())}
         ]
+        keep = (gr.skip(), gr.skip(), "", gr.Dataset(visible=False))
         draft = ""
         answer: Answer | None = None
         for event in events:
             if isinstance(event, Delta):  # a language model's draft, as it is written
                 draft += event.text
-                reply = {"role": "assistant", "content": escape_markdown(draft)}
-                yield asked + [reply], gr.skip(), gr.skip(), ""
+                yield asked + [{"role": "assistant", "content": escape_markdown(draft)}], *keep
             else:
                 answer = event.answer
         assert answer is not None  # a stream always ends with the answer
         if not draft:  # the extractive answer arrives whole: shown in pieces all the same
             for piece in stream_pieces(answer.answer):
                 reply = {"role": "assistant", "content": render_answer(answer, piece)}
-                yield asked + [reply], gr.skip(), gr.skip(), ""
+                yield asked + [reply], *keep
                 time.sleep(STREAM_PAUSE_S)
         done = [*exchanges, Exchange(answer.question, answer, article)]
-        yield chat_messages(done), done, self.panel(done, choice), ""
+        yield (
+            self.messages(done),
+            done,
+            self.panel(done, choice),
+            "",
+            self.suggested(done, choice),
+        )
 
     def on_like(self, exchanges: list[Exchange], data: gr.LikeData) -> None:
         """Record a thumbs up or down on a finished answer."""
@@ -372,15 +501,20 @@ class ChatEvents:
             raise gr.Error(f"Your feedback could not be saved ({exc.strerror}).") from exc
         gr.Info("Thanks for your feedback.")
 
-    def on_load(self, choice: str | None) -> tuple[Any, str]:
-        """The picker and the panel as the page opens: articles may have been added since."""
+    def on_load(self, choice: str | None) -> tuple[Any, str, Any]:
+        """The picker, the panel and the suggestions as the page opens: articles may have
+        been added since."""
         articles = self.assistant.articles()
         picker_update = gr.Dropdown(choices=_article_choices(articles), visible=len(articles) > 1)
-        return picker_update, self.panel([], choice)
+        return picker_update, self.panel([], choice), self.suggested([], choice)
 
-    def new_conversation(self, choice: str | None) -> tuple[list[Exchange], str]:
-        """A cleared chat: no exchanges, the panel without marks."""
-        return [], self.panel([], choice)
+    def new_conversation(self, choice: str | None) -> tuple[list[Exchange], str, Any]:
+        """A cleared chat: no exchanges, the panel without marks, questions to start with."""
+        return [], self.panel([], choice), self.suggested([], choice)
+
+    def picked(self, exchanges: list[Exchange], choice: str | None) -> tuple[str, Any]:
+        """Another article picked: its panel, and its questions when they are wanted."""
+        return self.panel(exchanges, choice), self.suggested(exchanges, choice)
 
 
 @dataclass(frozen=True)
@@ -395,51 +529,68 @@ class _Components:
     article_panel: gr.HTML
 
 
+INTRO = (
+    "# Ask about the article\n"
+    "Answers quote the article word for word. Point at a source number such as [1] to read "
+    "the quote; choose it to see the sentence highlighted in the article, beside the chat "
+    "(below it on a phone)."
+)
+
+
+def _chat_column(events: ChatEvents, articles: Sequence[ArticleInfo]) -> tuple[Any, ...]:
+    """The left column: the picker, the conversation, the question box, the suggestions."""
+    picker = gr.Dropdown(
+        choices=_article_choices(articles),
+        value=ALL_ARTICLES,
+        label="Article",
+        visible=len(articles) > 1,
+        interactive=True,
+        elem_id="article-picker",
+    )
+    chatbot = gr.Chatbot(
+        label="Conversation",
+        height=520,
+        layout="bubble",
+        latex_delimiters=[],  # "$" in news text is money, not maths
+        sanitize_html=True,
+        allow_tags=False,
+        buttons=["copy"],
+        feedback_options=["Like", "Dislike"],
+        placeholder="Ask a question about the article, or pick one of the questions below.",
+        elem_id="chat",
+    )
+    question = gr.Textbox(
+        show_label=False,
+        # no max_length: the browser would cut a long question short, and the
+        # reader get an answer to half of it instead of the limit's message
+        placeholder="Ask a question about the article…",
+        submit_btn="Ask",
+        autofocus=True,
+        elem_id="question",
+    )
+    first = articles[0].id if articles else None
+    examples = gr.Examples(
+        # questions the article answers, from its own sentences (suggestions.py); the
+        # page updates them for the article shown, on an empty chat and under a refusal
+        examples=[[q] for q in (events.suggestions.for_article(first) if first else [])] or [[""]],
+        inputs=[question],
+        label="Questions this article answers",
+        api_visibility="private",
+        elem_id="suggestions",
+    )
+    return picker, chatbot, question, examples
+
+
 def _layout(events: ChatEvents, articles: Sequence[ArticleInfo]) -> _Components:
     """The page's components, laid out inside the ``gr.Blocks`` being built."""
     exchanges = gr.State([])
-    gr.Markdown(
-        "## Ask about the article\n"
-        "Answers quote the article word for word; each source links to the passage, "
-        "highlighted on the right."
-    )
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=3, min_width=360):
-            picker = gr.Dropdown(
-                choices=_article_choices(articles),
-                value=ALL_ARTICLES,
-                label="Article",
-                visible=len(articles) > 1,
-                interactive=True,
-            )
-            chatbot = gr.Chatbot(
-                label="Conversation",
-                height=520,
-                layout="bubble",
-                latex_delimiters=[],  # "$" in news text is money, not maths
-                sanitize_html=True,
-                allow_tags=False,
-                buttons=["copy"],
-                feedback_options=["Like", "Dislike"],
-                placeholder="Ask a question about the article, or pick an example below.",
-            )
-            question = gr.Textbox(
-                show_label=False,
-                # no max_length: the browser would cut a long question short, and the
-                # reader get an answer to half of it instead of the limit's message
-                placeholder="Ask a question about the article…",
-                submit_btn="Ask",
-                autofocus=True,
-            )
-            examples = gr.Examples(
-                examples=[[q] for q in EXAMPLES],
-                inputs=[question],
-                label="Examples",
-                api_visibility="private",
-            )
-        with gr.Column(scale=2, min_width=320):
+    gr.Markdown(INTRO)
+    with gr.Row(equal_height=False, elem_id="main-row"):
+        with gr.Column(scale=3, min_width=360, elem_id="chat-col"):
+            picker, chatbot, question, examples = _chat_column(events, articles)
+        with gr.Column(scale=2, min_width=320, elem_id="panel-col"):
             article_panel = gr.HTML(
-                events.panel([], ALL_ARTICLES), elem_id="article-panel", js_on_load=REVEAL_JS
+                events.panel([], ALL_ARTICLES), elem_id="article-panel", js_on_load=panel_script()
             )
     return _Components(exchanges, picker, chatbot, question, examples, article_panel)
 
@@ -448,13 +599,16 @@ def _wire(demo: gr.Blocks, events: ChatEvents, c: _Components) -> None:
     """Connect the components' events to their handlers; none is part of an API."""
     private: dict[str, Any] = {"api_visibility": "private"}
     chat_inputs = [c.question, c.exchanges, c.picker]
+    suggestions = c.examples.dataset
     for trigger in (c.question.submit, c.examples.load_input_event.then):
         trigger(events.check, inputs=chat_inputs, outputs=None, **private).success(
             events.respond,
             inputs=chat_inputs,
-            outputs=[c.chatbot, c.exchanges, c.article_panel, c.question],
+            outputs=[c.chatbot, c.exchanges, c.article_panel, c.question, suggestions],
             concurrency_id=QUESTIONS,
             show_progress="minimal",
+            # on the chat, not on the question box, where it would cover the Ask button
+            show_progress_on=[c.chatbot],
             **private,
         )
     c.chatbot.like(
@@ -463,13 +617,21 @@ def _wire(demo: gr.Blocks, events: ChatEvents, c: _Components) -> None:
     c.chatbot.clear(
         events.new_conversation,
         inputs=[c.picker],
-        outputs=[c.exchanges, c.article_panel],
+        outputs=[c.exchanges, c.article_panel, suggestions],
         **private,
     )
     c.picker.change(
-        events.panel, inputs=[c.exchanges, c.picker], outputs=[c.article_panel], **private
+        events.picked,
+        inputs=[c.exchanges, c.picker],
+        outputs=[c.article_panel, suggestions],
+        **private,
     )
-    demo.load(events.on_load, inputs=[c.picker], outputs=[c.picker, c.article_panel], **private)
+    demo.load(
+        events.on_load,
+        inputs=[c.picker],
+        outputs=[c.picker, c.article_panel, suggestions],
+        **private,
+    )
 
 
 def build_ui(assistant: Assistant) -> gr.Blocks:

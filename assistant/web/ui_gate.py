@@ -9,6 +9,10 @@ feedback count against a feedback limit of their own. Body sizes are ``BodySizeL
 origins the app's CORS policy: both apply to every route.
 
 Refusals are the API's error JSON plus ``detail``: the field Gradio's page shows the reader.
+
+The UI may be mounted after the app has started (``server.py`` imports Gradio only once the
+API answers): until then ``UISlot`` is empty and every page request is told the UI is
+starting (503, ``Retry-After``), while the API answers as usual.
 """
 
 from __future__ import annotations
@@ -20,13 +24,12 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.web import api
 from assistant.web.limits import RateLimiter, retry_after
-from assistant.web.ui import FEEDBACK, QUESTIONS
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -98,6 +101,27 @@ def replayed(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
+#: what a page request gets while the UI is being built: it reloads itself
+STARTING_PAGE = (
+    "<!doctype html><meta charset=utf-8><meta http-equiv=refresh content=2>"
+    "<title>Article assistant: starting</title>"
+    "<p>The article assistant is starting; this page reloads itself in a moment."
+)
+
+
+class UISlot:
+    """The Gradio UI once it is built; empty before (the page then says "starting")."""
+
+    def __init__(self, blocks: gr.Blocks | None = None) -> None:
+        self.events: dict[int, BlockFunction] | None = None
+        if blocks is not None:
+            self.fill(blocks)
+
+    def fill(self, blocks: gr.Blocks) -> None:
+        """The UI is built: its events are the ones pages may run."""
+        self.events = dict(blocks.fns)
+
+
 class UIGate:
     """Lets through the API's routes, and of Gradio's only ``UI_ROUTES``, with their limits.
 
@@ -105,11 +129,20 @@ class UIGate:
     it, which Starlette's ``BaseHTTPMiddleware`` would relay through a task of its own.
     """
 
-    def __init__(self, app: ASGIApp, blocks: gr.Blocks) -> None:
+    def __init__(self, app: ASGIApp, ui: UISlot) -> None:
         self.app = app
-        self.events: dict[int, BlockFunction] = dict(blocks.fns)
+        self.ui = ui
+
+    @property
+    def events(self) -> dict[int, BlockFunction]:
+        """The events of the UI's page (none before it is built)."""
+        return self.ui.events or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.ui.events is None and _page_request(scope):
+            page = HTMLResponse(STARTING_PAGE, status_code=503, headers={"Retry-After": "2"})
+            await page(scope, receive, send)
+            return
         if scope["type"] != "http" or not _taken_by_gradio(scope):
             await self.app(scope, receive, send)
             return
@@ -137,6 +170,8 @@ class UIGate:
             event = EventRequest.model_validate_json(body)
         except ValidationError as exc:
             return ui_error(422, "invalid_request", api.describe_validation(exc.errors()))
+        from assistant.web.ui import FEEDBACK, QUESTIONS
+
         fn = self.events.get(event.fn_index)
         if fn is None or fn.queue != queued:
             return ui_error(404, "unknown_event", f"the page has no event {event.fn_index}")
@@ -159,3 +194,10 @@ def _taken_by_gradio(scope: Scope) -> bool:
         if route.matches(scope)[0] is Match.FULL:
             return isinstance(route, Mount)
     return False
+
+
+def _page_request(scope: Scope) -> bool:
+    """Whether no route of the app takes ``scope``: a request for the UI (or for nothing)."""
+    if scope["path"].startswith("/api/"):
+        return False
+    return not any(route.matches(scope)[0] is Match.FULL for route in Request(scope).app.routes)
