@@ -8,6 +8,7 @@ setting (``settings_error``), and the code that uses them reads parsed values.
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import reprlib
 from collections.abc import Mapping
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.errors import ConfigError
@@ -75,6 +76,10 @@ def is_redis_url(text: str) -> bool:
     return bool(_REDIS_URL.match(text.strip()))
 
 
+#: each storage setting's storage of this process alone
+_LOCAL_STORAGE = {"rate_limit_storage": "memory://", "feedback_storage": "file"}
+
+
 def parse_storage(text: str, setting: str, local: str) -> str:
     """``local`` (the storage of this process) or a Redis URL; raises ``ConfigError``."""
     value = text.strip()
@@ -84,6 +89,13 @@ def parse_storage(text: str, setting: str, local: str) -> str:
         f"{setting}={text!r} is not a storage: use {local} or redis://host:port "
         "(rediss:// for TLS, /N for a database number)"
     )
+
+
+def hand_metrics_dir_to_prometheus(folder: Path) -> None:
+    """``ASSISTANT_METRICS_DIR`` given to prometheus-client, which takes its multiprocess
+    folder from the environment only (``PROMETHEUS_MULTIPROC_DIR``): the one place the
+    settings write to the environment."""
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
 # -- ASSISTANT_ALLOWED_ORIGINS --------------------------------------------------------------
@@ -317,19 +329,12 @@ class Settings(BaseSettings):
     def _a_rate(cls, value: str) -> str:
         return _as_value_error(parse_rate, value)
 
-    @field_validator("rate_limit_storage")
+    @field_validator("rate_limit_storage", "feedback_storage")
     @classmethod
-    def _a_limit_storage(cls, value: str) -> str:
-        return _as_value_error(
-            lambda text: parse_storage(text, "ASSISTANT_RATE_LIMIT_STORAGE", "memory://"), value
-        ).strip()
-
-    @field_validator("feedback_storage")
-    @classmethod
-    def _a_feedback_storage(cls, value: str) -> str:
-        return _as_value_error(
-            lambda text: parse_storage(text, "ASSISTANT_FEEDBACK_STORAGE", "file"), value
-        ).strip()
+    def _a_storage(cls, value: str, info: ValidationInfo) -> str:
+        name = str(info.field_name)
+        setting, local = f"ASSISTANT_{name.upper()}", _LOCAL_STORAGE[name]
+        return _as_value_error(lambda text: parse_storage(text, setting, local), value).strip()
 
     @field_validator("allowed_origins")
     @classmethod

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,9 +60,12 @@ def use_multiprocess_dir(folder: Path) -> None:
     prometheus-client reads ``PROMETHEUS_MULTIPROC_DIR`` when it is imported; the value
     class is chosen again here so a setting read after that import still takes effect.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
     from prometheus_client import values
+
+    from assistant.config import hand_metrics_dir_to_prometheus
+
+    folder.mkdir(parents=True, exist_ok=True)
+    hand_metrics_dir_to_prometheus(folder)
 
     values.ValueClass = values.get_value_class()
 

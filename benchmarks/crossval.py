@@ -120,17 +120,6 @@ def score(read: Read, weights: Any) -> tuple[float, int]:
     return sum(covered) / len(covered), word_count(text)
 
 
-#: (case, weights) -> score: the ablation's grids share most of their settings
-_SCORES: dict[tuple[int, Any], tuple[float, int]] = {}
-
-
-def _scored(read: Read, weights: Any) -> tuple[float, int]:
-    key = (id(read), weights)
-    if key not in _SCORES:
-        _SCORES[key] = score(read, weights)
-    return _SCORES[key]
-
-
 def settings_grid(grid: dict[str, tuple[float, ...]]) -> list[Any]:
     from assistant.answering.ranking import Weights
 
@@ -145,9 +134,19 @@ def objective(recall: float, words: float) -> float:
     return recall - 0.01 * max(0.0, words - MAX_WORDS)
 
 
-def leave_one_article_out(reads: Sequence[Read], grid: list[Any]) -> dict[str, Any]:
-    """Pooled and per-article figures over held-out articles, and the setting chosen on all."""
-    table = [[_scored(r, w) for r in reads] for w in grid]
+def leave_one_article_out(
+    reads: Sequence[Read], grid: list[Any], scores: dict[tuple[int, Any], Any] | None = None
+) -> dict[str, Any]:
+    """Pooled and per-article figures over held-out articles, and the setting chosen on all
+    (``scores`` keeps each (case, setting)'s score for other grids over the same reads)."""
+    known = {} if scores is None else scores
+
+    def scored(i: int, weights: Any) -> tuple[float, int]:
+        if (i, weights) not in known:
+            known[i, weights] = score(reads[i], weights)
+        return known[i, weights]  # type: ignore[no-any-return]
+
+    table = [[scored(i, w) for i in range(len(reads))] for w in grid]
     articles = sorted({r.article for r in reads})
     recall, words, answered = [0.0] * len(reads), [0] * len(reads), [False] * len(reads)
 
@@ -181,13 +180,15 @@ def ablation(
     reads: Sequence[Read], without: Mapping[str, Sequence[Read]]
 ) -> dict[str, dict[str, Any]]:
     """Grouped cross-validation with all signals, and with each one switched off."""
-    rows = {"all signals": leave_one_article_out(reads, settings_grid(GRID))}
+    # the ablation's grids share most of their settings: each is scored once
+    scores: dict[tuple[int, Any], Any] = {}
+    rows = {"all signals": leave_one_article_out(reads, settings_grid(GRID), scores)}
     for label, other in without.items():
         rows[label] = leave_one_article_out(other, settings_grid(GRID))
     for name in GRID:
         off = dict(GRID, **{name: (0.0,) if name != "second_within" else (-1.0,)})
         label = "one sentence only" if name == "second_within" else f"without {name}"
-        rows[label] = leave_one_article_out(reads, settings_grid(off))
+        rows[label] = leave_one_article_out(reads, settings_grid(off), scores)
     return rows
 
 
