@@ -12,8 +12,9 @@ The ablation repeats that with one signal switched off.
     python -m benchmarks.crossval                 # the tuning pool and the older fixtures
     python -m benchmarks.crossval --fixtures 'tests/fixtures/pool/*.jsonl' ...
 
-Writes benchmarks/results/crossval.json. Never run on tests/fixtures/blind/: that group
-is asked only once, when the work is done (``assistant eval``).
+Writes benchmarks/results/crossval.json. Never run on tests/fixtures/blind/ (asked only
+once, when the work is done, with ``assistant eval``) nor on tests/fixtures/next-blind/
+(the group that replaces it, asked by nobody until then).
 """
 
 from __future__ import annotations
@@ -200,7 +201,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     offline_environment()
     fixtures = sorted({p for pattern in args.fixtures for p in ROOT.glob(pattern)})
-    if any("blind" in p.parts for p in fixtures):
+    if not fixtures:
+        parser.error(f"no fixture file matches {' '.join(args.fixtures)}")
+    # the blind group, and the next one waiting in tests/fixtures/next-blind/
+    if any("blind" in part for p in fixtures for part in p.relative_to(ROOT).parts):
         parser.error("the blind group is not for tuning: run it with `assistant eval` at the end")
     folders = [ROOT / f for f in args.articles]
     reads = read_cases(fixtures, folders)

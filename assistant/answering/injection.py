@@ -16,7 +16,22 @@ _INSTRUCTION = re.compile(
     r"prompts?|above|previous|context|text|everything|guidelines)\b"
     r"|\b(system|developer|hidden|initial)\s+(prompt|message|instructions?)\b"
     r"|^\W*(#+\s*)?(system|assistant|developer|admin)\b[\w ]{0,20}:"
-    r"|\btell (the|your) (user|reader)s? (that|it|they|to)\b"
+    r"|\b(tell|confirm to|inform|assure|remind) (the|your) (user|reader)s?\b"
+    # a message that claims to come from whoever runs the site or the story: "Note from
+    # the editor: ...", "This is the council's press office: ..."
+    r"|^\W*(note|message|memo|notice|update|instructions?) (from|by) [^:,.?!]{1,60}[:,—-]"
+    r"|^\W*((hi|hello),?\s+)?(this is|i'm|i am|i work (in|for|at|on)|we are)\b[^.?!]{0,50}"
+    r"\b(editor|editorial team|newsroom|press office|comms|communications (team|office|desk)"
+    r"|media office|administrator|moderator|developers?|support team)\b"
+    r"|\b(press|media|comms|communications) (office|team|desk) here\b"
+    # asks to change what the assistant knows rather than what the article says
+    r"|\b(update|change|amend|overwrite|correct) your (records?|memory|knowledge|data"
+    r"|database|answers?)\b"
+    r"|^\W*(please )?(print|show|reveal|list|give|send|dump)\b[^.?!]{0,30}\b(api keys?|environment "
+    r"variables|passwords|credentials|secret keys?|access tokens?)\b"
+    r"|\btreat (this|the following|it) as\b[^.?!]{0,30}\b(article|fact|true|official)\b"
+    # a reply dictated word for word ("reply only 'CONFIRMED'") is never a reader's question
+    r"|\b(reply|respond|answer) (only|just) (with )?['\"‘“]"
     r"|\byou are now\b|\bfrom now on,? you\b|\bact as\b|\bpretend (to be|you)\b"
     r"|\bjailbreak\b|\bdeveloper mode\b|\bnew instructions?\b|\brespond only with\b"
     r"|\breply only with\b|\bprint your\b|\breveal your\b",
