@@ -27,6 +27,8 @@ MAX_SPLIT_CHARS = 2000
 
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 _SPACE = re.compile(r"\s+")
+#: a letter or a digit in any script: what a piece of text needs to be a sentence
+_WORDLIKE = re.compile(r"[^\W_]")
 
 
 @lru_cache(maxsize=1)
@@ -96,7 +98,12 @@ def _piece_sentences(body: str, start: int, end: int) -> list[tuple[int, int]]:
         found = body.find(piece, cursor, end)
         if found < 0:  # pysbd never rewrites text with clean=False; this is a safety net
             continue
-        spans.append((found, found + len(piece)))
+        if spans and not _WORDLIKE.search(piece):
+            # no letter or digit: the "**" that closes a bold heading pysbd cut after its
+            # question mark, or a lone closing quote, ends the sentence before it
+            spans[-1] = (spans[-1][0], found + len(piece))
+        else:
+            spans.append((found, found + len(piece)))
         cursor = found + len(piece)
     return spans or list(_trimmed(body, start, end))
 

@@ -54,11 +54,22 @@ def test_seed_offsets_are_exact() -> None:
             ["Dr. Smith arrived at 5 p.m. on Jan. 5.", "He left."],
         ),
         ("No full stop at the end", ["No full stop at the end"]),
+        # markup pysbd cuts off is part of the sentence it closes
+        ("**I own one. What now?**", ["**I own one.", "What now?**"]),
     ],
 )
 def test_sentences(text: str, expected: list[str]) -> None:
     (passage,) = split_article(_article(text))
     assert [s.text for s in passage.sentences] == expected
+
+
+def test_a_bold_heading_is_one_sentence_of_its_paragraph() -> None:
+    body = "Intro.\n\n**What happened?**\nIt rained all day.\n\n***"
+    texts = [[s.text for s in p.sentences] for p in split_article(_article(body))]
+    assert texts[1] == ["**What happened?**", "It rained all day."]
+    for passage in split_article(_article(body)):
+        for s in passage.sentences:
+            assert body[s.start : s.end] == s.text
 
 
 def test_blank_lines_separate_paragraphs_when_present() -> None:

@@ -78,6 +78,11 @@ def test_abbreviations_in_mixed_case_and_codes_with_digits_are_not_unknown_names
     vocabulary = frozenset(w.lower().strip(".") for t in sentences for w in t.split())
     assert _abbreviates("DfT", _initials(sentences), vocabulary)
     assert not _abbreviates("DfE", _initials(sentences), vocabulary)
+    # abbreviations skip short function words: "CEE", and "CfEE" too, are this centre
+    centre = ("Figures from the Centre for Education Economics show a rise.",)
+    assert _abbreviates("CEE", _initials(centre), vocabulary)
+    assert _abbreviates("CfEE", _initials(centre), vocabulary)
+    assert not _abbreviates("CEF", _initials(centre), vocabulary)
     # "Q3" is no name the article lacks: it may well be the "third quarter" it spells out
     assert question_names("what was growth in Q3, says Ofgem?") == ["Ofgem"]
 

@@ -204,7 +204,8 @@ class ExtractiveAnswerer:
             for j, s in enumerate(p.sentences):
                 key = sentence_id(p.passage_id, j)
                 vector = stored.get(key)
-                if vector is None:
+                # a separator line ("***", "—") is a sentence to the splitter, never an answer
+                if vector is None or not any(ch.isalnum() for ch in s.text):
                     continue
                 candidates.append(Candidate(p, j, s))
                 # a record another process is writing right now may lack its companions
@@ -275,9 +276,13 @@ def _off_topic_words(question: str, vocabulary: frozenset[str]) -> bool:
 @lru_cache(maxsize=256)
 def _initials(texts: tuple[str, ...]) -> str:
     """The first letters of the article's words in order (hyphenated parts count), where
-    an abbreviation the article never writes can still be found spelt out (remembered
-    per article, like the spelling dictionary)."""
-    return "".join(w[0] for t in texts for w in re.findall(r"[A-Za-z]+", t)).lower()
+    an abbreviation the article never writes can still be found spelt out; then, after a
+    space, the same without short function words, which abbreviations skip ("CEE" for
+    "Centre for Education Economics"). Remembered per article, like the spelling
+    dictionary."""
+    found = [w for t in texts for w in re.findall(r"[A-Za-z]+", t)]
+    content = [w for w in found if not (w.lower() in STOPWORDS and len(w) <= 3)]
+    return " ".join("".join(w[0] for w in ws).lower() for ws in (found, content))
 
 
 def _abbreviates(name: str, initials: str, vocabulary: frozenset[str]) -> bool:
