@@ -29,7 +29,10 @@ def main() -> None:
     try:
         # the settings first: a bad value fails at once, before gradio is imported
         settings = load_settings(**legacy_address())
-        from assistant.web.server import launch
+        from assistant.startup import collector_paused
+
+        with collector_paused():  # this process's start (assistant/startup.py)
+            from assistant.web.server import launch
 
         launch(settings, host=settings.host, port=settings.port)
     except AssistantError as exc:

@@ -29,6 +29,7 @@ from assistant.schemas import Answer, Article, ArticleInfo, Passage, Turn
 from assistant.schemas import Delta as Delta
 from assistant.schemas import Final as Final
 from assistant.schemas import StreamEvent as StreamEvent
+from assistant.startup import in_background
 from assistant.text import strip_control
 
 if TYPE_CHECKING:
@@ -81,6 +82,22 @@ def clean_history(
     return tuple(turns[-MAX_HISTORY_TURNS:])
 
 
+def _model_and_store(settings: Settings) -> tuple[LocalEmbeddings, Store]:
+    """The embedding model and the store, opened."""
+    from assistant.embeddings import export_is_cached, load_embeddings
+    from assistant.store import import_chromadb, open_store
+
+    if export_is_cached(settings):
+        # onnxruntime opens the model on a thread while chromadb is imported here
+        # (startup.py: most of its work releases the GIL)
+        with in_background(load_embeddings, settings) as loading:
+            import_chromadb()
+            embeddings = loading.result()
+    else:  # the first start exports the model with torch, and logs it: no thread
+        embeddings = load_embeddings(settings)
+    return embeddings, open_store(settings, embeddings)
+
+
 class Assistant:
     """Answers questions about the indexed articles; every front end calls ``ask``."""
 
@@ -114,19 +131,27 @@ class Assistant:
     def from_settings(cls, settings: Settings) -> Assistant:
         """Open the index and bring it in line with the articles folder (building it when
         it is missing)."""
-        from assistant.embeddings import load_embeddings
-        from assistant.store import open_store
+        assistant = cls.opened(settings)
+        assistant.reconcile()
+        return assistant
 
+    @classmethod
+    def opened(cls, settings: Settings) -> Assistant:
+        """The model and the store opened, the index not yet in line with the folder
+        (``reconcile``): a start keeps its imports apart from indexing (``startup.py``)."""
         prompts.use(settings.prompts_dir)
-        embeddings = load_embeddings(settings)
-        assistant = cls(settings, embeddings, open_store(settings, embeddings))
-        report = assistant.knowledge.reconcile()
-        if not assistant.catalog:
+        return cls(settings, *_model_and_store(settings))
+
+    def reconcile(self) -> None:
+        """Bring the index in line with the articles folder (building it when it is
+        missing); ``IndexNotBuiltError`` when nothing is indexed then."""
+        report = self.knowledge.reconcile()
+        if not self.catalog:
             problems = "; ".join(str(e) for e in report.errors) if report else ""
             raise IndexNotBuiltError(
-                f"nothing to index in {settings.articles_dir} ({problems or 'no articles found'})"
+                f"nothing to index in {self.settings.articles_dir} "
+                f"({problems or 'no articles found'})"
             )
-        return assistant
 
     # -- the knowledge base (see knowledge.py) ------------------------------------------
 

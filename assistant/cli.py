@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError, FeedbackError
+from assistant.startup import collector_paused
 
 if TYPE_CHECKING:
     from assistant.chain import Assistant
@@ -31,10 +32,14 @@ def _settings(**overrides: object) -> Settings:
 
 
 def _open(settings: Settings) -> Assistant:
-    from assistant.chain import Assistant
+    with collector_paused():  # this process's start: its imports and opening (startup.py)
+        from assistant.chain import Assistant
 
-    show_progress(settings)
-    return Assistant.from_settings(settings)
+        show_progress(settings)
+        assistant = Assistant.opened(settings)
+    # with the collector: a first start indexes every article here
+    assistant.reconcile()
+    return assistant
 
 
 def show_progress(settings: Settings) -> None:
@@ -97,11 +102,16 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer one question about the articles."""
-    from assistant.chain import clean_question
+    with collector_paused():  # this process's start (startup.py)
+        from assistant.chain import clean_question
 
-    settings = _settings()
+        settings = _settings()
     clean_question(args.question, settings.max_question_chars)  # fail before loading the model
-    answer = _open(settings).ask(args.question, article=args.article)
+    assistant = _open(settings)
+    # the one question imports what answering it needs (wordfreq when a word looks like a
+    # typo): a start's imports too; frozen, they also spare the collector's walk at exit
+    with collector_paused():
+        answer = assistant.ask(args.question, article=args.article)
     if args.json:
         print(json.dumps(answer.model_dump(), ensure_ascii=False, indent=2))
     else:
@@ -149,7 +159,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Start the web app (the same as ``python app.py``)."""
     from assistant.errors import ConfigError
 
-    settings = _settings(host=args.host, port=args.port)
+    with collector_paused():  # this process's start (startup.py)
+        settings = _settings(host=args.host, port=args.port)
     if args.workers < 1:
         raise ConfigError(f"--workers {args.workers}: give 1 or more")
     if args.workers > 1 and settings.chroma_url is None:
@@ -159,7 +170,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"{settings.chroma_dir} belongs to one process; see docs/operations.md"
         )
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from assistant.web.server import launch
+    with collector_paused():  # this process's start: FastAPI, uvicorn, the chain (startup.py)
+        from assistant.web.server import launch
 
     launch(settings, host=settings.host, port=settings.port, workers=args.workers)
     return 0

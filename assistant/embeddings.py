@@ -179,6 +179,16 @@ def _load_sentence_transformer(folder: Path) -> SentenceTransformer:
         raise ConfigError(f"cannot load the embedding model from {folder}: {exc}") from exc
 
 
+def export_is_cached(settings: Settings) -> bool:
+    """Whether ``load_embeddings`` only opens a cached ONNX export: no torch, no export to
+    log, nothing but onnxruntime's native loading (which a thread can do at start-up)."""
+    if not settings.onnx:
+        return False
+    from assistant.onnx_embedder import export_path
+
+    return export_path(settings.model_dir(), settings.onnx_cache()).is_file()
+
+
 def load_embeddings(settings: Settings) -> LocalEmbeddings:
     """The configured model from its folder, never from a hub.
 

@@ -51,8 +51,9 @@ PASSAGES = "passages"
 SENTENCES = "sentences"
 SENTENCE_CONTEXTS = "sentence_contexts"
 #: what an article's records hold; an article indexed with another format is re-embedded
-#: (2: sentences in context were added)
-FORMAT = 2
+#: (2: sentences in context were added; 3: markup that closes a sentence, such as the
+#: "**" after a bold heading's question mark, stays in that sentence)
+FORMAT = 3
 #: a one-record collection whose value changes on every write, so that processes sharing
 #: a Chroma server notice each other's changes without reading the whole catalog
 STATE = "state"
@@ -90,6 +91,12 @@ def _store_errors(what: str) -> Iterator[None]:
 def _damaged(exc: BaseException) -> bool:
     """Whether ``exc`` says the embedded store's database file is damaged."""
     return any(sign in str(exc) for sign in _DAMAGED)
+
+
+def import_chromadb() -> None:
+    """Import chromadb now (about 0.6 s of a new process), for a start that has other work
+    to overlap with it (``Assistant.opened`` opens the model meanwhile)."""
+    import chromadb  # noqa: F401
 
 
 def _client(settings: Settings) -> ClientAPI:

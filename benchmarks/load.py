@@ -34,7 +34,7 @@ from typing import Any
 
 from benchmarks.latency import DEV, SEED_FILE, TEST, fixture_questions, shared_onnx_env
 from benchmarks.processes import HOST, free_port, running, wait_for_ui
-from benchmarks.stats import aim, distribution, peak_rss_mb, progress, rss_mb, spread
+from benchmarks.stats import aim, cpu_s, distribution, peak_rss_mb, progress, rss_mb, spread
 
 #: (clients, questions per client, repeats)
 SHAPE = {True: (4, 10, 2), False: (16, 50, 3)}
@@ -100,19 +100,24 @@ async def _client(
     deadline: float,
     records: list[tuple[int | str, float]],
 ) -> None:
-    import httpx
+    # aiohttp rather than httpx: the clients share the machine's 2 cores with the servers,
+    # and an aiohttp request costs the client about a third of an httpx one's CPU (the
+    # results' client_cpu_ms_per_answer), which is left to the servers
+    import aiohttp
 
-    # one connection per client, as a browser tab would hold
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT_S, limits=limits) as client:
+    # one connection per client, kept alive, as a browser tab would hold
+    connector = aiohttp.TCPConnector(limit=1)
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
         for body in bodies:
             if time.monotonic() > deadline:
                 return
             started = time.perf_counter()
             try:
-                response = await client.post(f"{url}/api/ask", json=body)
-                status: int | str = response.status_code
-            except httpx.HTTPError as exc:
+                async with client.post(f"{url}/api/ask", json=body) as response:
+                    await response.read()  # the whole answer, as a reader's page gets it
+                    status: int | str = response.status
+            except (aiohttp.ClientError, TimeoutError) as exc:
                 status = type(exc).__name__
             records.append((status, (time.perf_counter() - started) * 1000))
 
@@ -153,12 +158,16 @@ def load_run(
         for task in pending:
             task.cancel()
 
-    started = time.perf_counter()
+    started, client_cpu = time.perf_counter(), cpu_s()
     asyncio.run(everyone())
     wall_s = time.perf_counter() - started
+    client_cpu_used = (cpu_s() or 0.0) - (client_cpu or 0.0)
     statuses = Counter(str(status) for status, _ in records)
     ok = [ms for status, ms in records if status == 200]
     return {
+        # the clients' own CPU (this process), taken from the cores the servers share
+        "client_cpu_s": round(client_cpu_used, 2),
+        "client_cpu_ms_per_answer": round(1000 * client_cpu_used / len(ok), 2) if ok else None,
         "clients": clients,
         "questions_per_client": per_client,
         "planned": clients * per_client,
@@ -346,20 +355,32 @@ def scaling_summary(result: dict[str, Any]) -> None:
                 _fig(spread(r["latency_ms_200"].get("p95") for r in runs)),
                 _statuses([s for r in runs for s in r["statuses"].items()]),
                 str(sum(_errors(r, allow_429=False) for r in runs)),
+                *_cpu_cells(runs),
             ]
         )
     ratio = scaling["throughput_ratio_2_over_1"]
     busy = spread(
         a for runs in scaling["runs"].values() for r in runs for a in r.get("load_average_1min", [])
     )
-    rows.append(["answers/s, 2 processes / 1 (same round)", _fig(ratio, "x"), "", "", "", ""])
+    rows.append(["answers/s, 2 processes / 1 (same round)", _fig(ratio, "x"), *[""] * 8])
     result["tables"].append(
         {
             "title": f"Load: 1 and 2 app processes sharing one `chroma run`, {shape['clients']} "
             f"clients x {shape['questions_per_client']} distinct questions, "
             f"{shape['rounds']} round(s), the machine's load average {_fig(busy)} "
             "(2 cores, shared with other jobs) (ms of 200s; median [min–max])",
-            "columns": ["app processes", "answers/s", "p50", "p95", "statuses", "errors"],
+            "columns": [
+                "app processes",
+                "answers/s",
+                "p50",
+                "p95",
+                "statuses",
+                "errors",
+                "CPU ms/answer: apps",
+                "chroma run",
+                "load client",
+                "cores busy: ours / other jobs'",
+            ],
             "rows": rows,
         }
     )
@@ -374,6 +395,23 @@ def scaling_summary(result: dict[str, Any]) -> None:
     ]
 
 
+def _cpu_cells(runs: Sequence[dict[str, Any]]) -> list[str]:
+    """Where the CPU went: per answer for the app processes, ``chroma run`` and the load
+    client; and how many of the machine's cores were busy with them and with other jobs."""
+    if not all("cpu_ms_per_answer" in r for r in runs):  # results of before they were measured
+        return ["—"] * 4
+    per_answer = [
+        _fig(spread(r["cpu_ms_per_answer"][part] for r in runs))
+        for part in ("apps", "chroma", "client")
+    ]
+    ours = spread(
+        r["busy_cores"]["apps"] + r["busy_cores"]["chroma"] + r["busy_cores"]["client"]
+        for r in runs
+    )
+    others = spread(r["busy_cores"]["others"] for r in runs)
+    return [*per_answer, f"{_num(ours['median'], 2)} / {_num(others['median'], 2)}"]
+
+
 def _fig(figure: dict[str, Any], unit: str = "") -> str:
     if figure.get("median") is None:
         return "—"
@@ -386,8 +424,8 @@ def _fig(figure: dict[str, Any], unit: str = "") -> str:
     )
 
 
-def _num(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}"
+def _num(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
 
 
 def _statuses(items: Sequence[tuple[str, int]]) -> str:

@@ -7,7 +7,9 @@ holding the index of the seed article, and N ``assistant serve`` processes point
 clients post the same distinct questions (fixture questions in several wordings: no
 question is asked twice, so the query-vector cache never answers), client ``c`` to
 instance ``c mod N``. The load generator shares the machine's cores with the servers
-and ``chroma run``, as any client on the same host would.
+and ``chroma run``, as any client on the same host would; so that a ratio can be read,
+each run also records the CPU that the app processes, ``chroma run``, the client and
+other jobs on the machine used meanwhile (from /proc).
 """
 
 from __future__ import annotations
@@ -25,10 +27,10 @@ from typing import Any
 from benchmarks.latency import DEV, SEED_FILE, TEST, fixture_questions, shared_onnx_env
 from benchmarks.load import HIGH_LIMIT, load_run
 from benchmarks.processes import HOST, chroma_server, free_port, running, wait_for_ui
-from benchmarks.stats import progress, spread
+from benchmarks.stats import cpu_s, machine_busy_s, progress, spread
 
 #: (clients, questions per client, rounds of [1 process, 2 processes])
-SHAPE = {True: (8, 12, 1), False: (16, 25, 2)}
+SHAPE = {True: (8, 12, 1), False: (16, 25, 5)}
 TIME_LIMIT_S = 180.0
 PROCESSES = (1, 2)
 #: wordings of a question: with the fixtures' questions, more distinct questions than a run asks
@@ -71,17 +73,18 @@ def _env(root: Path, chroma_url: str) -> dict[str, str]:
 
 
 @contextmanager
-def instances(env: dict[str, str], count: int, logs: Path) -> Iterator[list[str]]:
-    """``count`` ``assistant serve`` processes on free ports; their URLs, warmed up."""
+def instances(env: dict[str, str], count: int, logs: Path) -> Iterator[dict[str, int]]:
+    """``count`` ``assistant serve`` processes on free ports, warmed up; their process ids
+    by URL."""
     import httpx
 
     with ExitStack() as stack:
-        urls = []
+        urls: dict[str, int] = {}
         for _ in range(count):
             port = free_port()
             url = f"http://{HOST}:{port}"
             command = [sys.executable, "-m", "assistant", "serve", "--host", HOST]
-            stack.enter_context(
+            process, _ = stack.enter_context(
                 running(
                     [*command, "--port", str(port)],
                     f"{url}/api/health",
@@ -90,13 +93,65 @@ def instances(env: dict[str, str], count: int, logs: Path) -> Iterator[list[str]
                     log=logs / f"serve-{port}.log",
                 )
             )
-            urls.append(url)
+            urls[url] = process.pid
         for url in urls:  # UI built, and warmed with a wording not among the measured ones
             wait_for_ui(url)
             for n in range(3):
                 body = {"question": f"Warm-up {n}: what did Zelensky ask for?"}
                 httpx.post(f"{url}/api/ask", json=body, timeout=60)
         yield urls
+
+
+def one_run(
+    env: dict[str, str],
+    count: int,
+    root: Path,
+    cases: list[dict[str, Any]],
+    chroma_pid: int,
+    shape: tuple[int, int],
+) -> dict[str, Any]:
+    """``count`` fresh app processes under the load; the load's figures, and the CPU each
+    part used meanwhile (client, app processes, ``chroma run``, the whole machine)."""
+    clients, each = shape
+    with instances(env, count, root) as apps:
+        urls = list(apps)
+        targets = [urls[c % count] for c in range(clients)]
+        # what else ran on the machine meanwhile (other jobs share its cores)
+        load_before = os.getloadavg()[0]
+        pids = {"apps": list(apps.values()), "chroma": [chroma_pid]}
+        before = _cpu(pids)
+        figures = load_run(targets, cases, clients, each, TIME_LIMIT_S)
+        after = _cpu(pids)
+        figures["load_average_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+    used = {part: round(after[part] - before[part], 2) for part in before}
+    answers = figures["statuses"].get("200", 0)
+    figures["cpu_s"] = used
+    # per answer, so that runs of any length compare; "others": other jobs on the machine
+    figures["cpu_ms_per_answer"] = {
+        part: round(1000 * seconds / answers, 2) if answers else None
+        for part, seconds in used.items()
+        if part != "machine"
+    }
+    figures["busy_cores"] = {
+        part: round(seconds / figures["wall_s"], 2) for part, seconds in used.items()
+    }
+    return figures
+
+
+def _cpu(pids: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds so far of this process (the load client), the app processes,
+    ``chroma run`` and the whole machine; what is left of the machine's is other jobs'."""
+    client = cpu_s() or 0.0
+    apps = sum(cpu_s(pid) or 0.0 for pid in pids["apps"])
+    chroma = sum(cpu_s(pid) or 0.0 for pid in pids["chroma"])
+    machine = machine_busy_s() or 0.0
+    return {
+        "client": client,
+        "apps": apps,
+        "chroma": chroma,
+        "machine": machine,
+        "others": machine - client - apps - chroma,
+    }
 
 
 def measure(quick: bool) -> dict[str, Any]:
@@ -108,7 +163,7 @@ def measure(quick: bool) -> dict[str, Any]:
         root = Path(tmp)
         (root / "articles").mkdir()
         shutil.copy(SEED_FILE, root / "articles" / SEED_FILE.name)
-        with chroma_server(root / "chroma") as (chroma_url, _):
+        with chroma_server(root / "chroma") as (chroma_url, chroma):
             env = _env(root, chroma_url)
             progress("load: indexing the seed article into `chroma run`")
             subprocess.run(
@@ -121,16 +176,7 @@ def measure(quick: bool) -> dict[str, Any]:
             for r in range(rounds):
                 for n in PROCESSES:
                     progress(f"load: {n} app process(es), round {r + 1}/{rounds}")
-                    with instances(env, n, root) as urls:
-                        targets = [urls[c % n] for c in range(clients)]
-                        # what else ran on the machine meanwhile (other jobs share its cores)
-                        load_before = os.getloadavg()[0]
-                        figures = load_run(targets, cases, clients, each, TIME_LIMIT_S)
-                        figures["load_average_1min"] = [
-                            round(load_before, 2),
-                            round(os.getloadavg()[0], 2),
-                        ]
-                        runs[n].append(figures)
+                    runs[n].append(one_run(env, n, root, cases, chroma.pid, (clients, each)))
     ratios = [
         two["throughput_rps"] / one["throughput_rps"]
         for one, two in zip(runs[1], runs[2], strict=True)

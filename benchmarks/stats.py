@@ -148,6 +148,33 @@ def peak_rss_mb(pid: int | None = None) -> float | None:
     return None if kib is None else round(kib / 1024, 1)
 
 
+def cpu_s(pid: int | None = None) -> float | None:
+    """CPU seconds (user and system, all threads) ``pid`` (default: this process) has used
+    so far; ``None`` when /proc cannot tell (the process is gone, or no /proc)."""
+    if pid is None:
+        times = os.times()
+        return times.user + times.system
+    try:
+        # the fields after the command's name, which is in parentheses and may hold spaces
+        fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # utime and stime, fields 14 and 15 of proc(5), in clock ticks
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_s() -> float | None:
+    """CPU seconds every core of the machine has spent busy since it started (all
+    processes, ours and other jobs'), from /proc/stat; ``None`` without it."""
+    try:
+        first = Path("/proc/stat").read_text(encoding="ascii").splitlines()[0].split()
+    except OSError:
+        return None
+    # user nice system idle iowait irq softirq steal: all but idle and iowait are busy
+    ticks = [int(v) for v in first[1:9]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int | None = None) -> float | None:
     """Resident memory (MiB) of ``pid`` (default: this process) now."""
     kib = _status_kib(pid or "self", "VmRSS")

@@ -8,6 +8,9 @@ import os
 import re
 import subprocess
 import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -180,3 +183,60 @@ def test_the_start_table_sets_each_figure_beside_the_bare_process() -> None:
     assert (ask["measured"], ask["met"]) == (2.5, False)  # not under 2.5x
     assert ui["report_only"] and ui["measured"] == 10.0
     assert result["tables"][1]["rows"] == [["chromadb", "700"]]
+
+
+def test_cpu_figures_come_from_proc() -> None:
+    from benchmarks.stats import cpu_s, machine_busy_s
+
+    before, machine = cpu_s(), machine_busy_s()
+    deadline = time.process_time() + 0.2
+    while time.process_time() < deadline:  # busy: CPU this process used
+        pass
+    assert before is not None and machine is not None
+    assert (cpu_s() or 0) - before >= 0.15
+    assert (machine_busy_s() or 0) - machine >= 0.15  # the machine saw it too
+    # another process by its id; a process that is gone has no figure
+    assert (cpu_s(os.getpid()) or 0) >= 0.15
+    assert cpu_s(2**22 + 1) is None
+
+
+class _Answers(BaseHTTPRequestHandler):
+    """POST /api/ask: 200 with a JSON answer, or 429 for a question that says so."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, as the load client expects
+    connections: set[tuple[str, int]] = set()
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        self.connections.add(self.client_address)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        status = 429 if "limited" in body["question"] else 200
+        answer = json.dumps({"answer": "yes " * 200}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_the_load_client_counts_statuses_and_its_own_cpu() -> None:
+    from benchmarks.load import load_run
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        cases = [
+            {"question": q, "history": [], "article": None}
+            for q in ("one?", "two?", "limited?", "four?")
+        ]
+        result = load_run(url, cases, clients=2, per_client=4, time_limit_s=30)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result["statuses"] == {"200": 6, "429": 2} and result["not_sent"] == 0
+    assert result["throughput_rps"] > 0 and result["client_cpu_s"] >= 0
+    assert result["client_cpu_ms_per_answer"] is not None
+    assert len(_Answers.connections) == 2  # one kept-alive connection per client

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from assistant.chain import Assistant
 from assistant.config import parse_origins  # parsed with the other settings
 from assistant.metrics import QUESTION_LOG, QuestionMetrics, clear_multiprocess_dir
+from assistant.startup import collector_paused
 from assistant.web import api, monitoring, widget
 from assistant.web.limits import RateLimiter, max_body, open_storage, parse_rate
 from assistant.web.ui_gate import UIGate, UISlot, replayed, ui_error
@@ -270,8 +271,17 @@ def app_from_environment() -> FastAPI:
 
     settings = load_settings()
     show_logs()
+    return create_app(open_assistant(settings), ui="later")
+
+
+def open_assistant(settings: Settings) -> Assistant:
+    """This process's assistant, opened as a start should (``startup.py``: the collector
+    paused over the imports and the opening, not over indexing a first start's articles)."""
     announce_start(settings)
-    return create_app(Assistant.from_settings(settings), ui="later")
+    with collector_paused():
+        assistant = Assistant.opened(settings)
+    assistant.reconcile()
+    return assistant
 
 
 def announce_start(settings: Settings) -> None:
@@ -295,6 +305,12 @@ def show_logs() -> None:
     logging.getLogger(QUESTION_LOG).propagate = False
 
 
+#: no route speaks WebSocket (the API is HTTP, Gradio's queue uses server-sent events):
+#: uvicorn then neither imports the websockets library at start (a few hundredths of a
+#: second before the first answer) nor accepts an upgrade no route would serve
+WEBSOCKETS = "none"
+
+
 def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, workers: int = 1) -> None:
     """Open the index and serve the HTTP API, the widget and then the UI until interrupted;
     ``workers`` processes share the port (each opens the index and answers)."""
@@ -310,8 +326,8 @@ def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, worker
             host=host,
             port=port,
             timeout_graceful_shutdown=5,
+            ws=WEBSOCKETS,
         )
         return
-    announce_start(settings)
-    app = create_app(Assistant.from_settings(settings), ui="later")
-    uvicorn.run(app, host=host, port=port, timeout_graceful_shutdown=5)
+    app = create_app(open_assistant(settings), ui="later")
+    uvicorn.run(app, host=host, port=port, timeout_graceful_shutdown=5, ws=WEBSOCKETS)
