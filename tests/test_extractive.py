@@ -4,6 +4,8 @@ tests' own (not a fixture article: nothing here may be tuned to the evaluation's
 # ruff: noqa: E501  (the article's paragraphs are one line each, as articles are)
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +13,7 @@ import pytest
 
 from assistant.answering import ranking, spelling
 from assistant.answering.extractive import ExtractiveAnswerer
+from tests.conftest import ROOT
 
 ARTICLE = """---
 id: marlow-ferry
@@ -132,6 +135,20 @@ def test_typos_are_corrected_against_the_article_but_real_words_are_kept() -> No
     assert spelling.corrected("how much is a tikcet", words) == "how much is a ticket"
     # "they" is an English word, not a typo of "the"
     assert spelling.corrected("have they closed it", words) == "have they closed it"
+
+
+def test_function_words_the_article_lacks_do_not_load_wordfreq() -> None:
+    # a new process's first question ("What did Orban say?") must not pay for wordfreq
+    code = (
+        "import sys\n"
+        "from assistant.answering import spelling\n"
+        "words = spelling.words_of(['Orban said no.'])\n"
+        "assert spelling.corrected('What did Orban say about these?', words).startswith('What')\n"
+        "assert 'wordfreq' not in sys.modules\n"
+        "spelling.corrected('what did Orbn say', words)\n"
+        "assert 'wordfreq' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
 def test_first_mentions_mark_where_a_name_is_introduced() -> None:

@@ -186,6 +186,21 @@ def test_feedback_is_limited_per_client(assistant: Assistant, tmp_path: Path) ->
     assert {json.loads(line)["question"] for line in lines} == {QUESTION}
 
 
+def test_the_pages_other_events_are_limited_per_client(assistant: Assistant) -> None:
+    from assistant.web.server import PAGE_EVENTS_PER_QUESTION
+
+    allowed = 2 * PAGE_EVENTS_PER_QUESTION  # for a limit of 2 questions a minute
+    with serve(variant(assistant, rate_limit="2/minute")) as url:
+        page = Page(url)
+        statuses = [page.join("on_load", [""]).status_code for _ in range(allowed + 3)]
+        last = page.join("on_load", [""])
+        question = page.join("respond", [QUESTION, None, ""])  # questions count apart
+
+    assert statuses == [200] * allowed + [429] * 3
+    assert_refused(last, 429, "rate_limited", f"page requests (the limit is {allowed}/minute")
+    assert question.status_code == 200
+
+
 EVENT = {"data": [QUESTION, None, ""], "event": "check", "session_hash": "a-page"}
 
 

@@ -13,6 +13,8 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from assistant.text import STOPWORDS
+
 #: a word of the question is replaced only by one this similar (rapidfuzz ratio, 0-100)
 MIN_SIMILARITY = 80
 #: shorter words are left alone: "cat"/"car" are both words, not a typo of each other
@@ -43,10 +45,12 @@ def _sorted(dictionary: frozenset[str]) -> list[str]:
 def corrected(question: str, dictionary: frozenset[str]) -> str:
     """``question`` with each word the article does not use replaced by the article's
     closest word, when one is close enough; otherwise unchanged."""
+    # a function word ("what", "which") is never a typo, though an article may not use
+    # it: wordfreq would say as much, after a new process had spent 0.2 s importing it
     unknown = [
         w
         for w in set(_WORD.findall(question))
-        if len(w) >= MIN_LENGTH and w.lower() not in dictionary
+        if len(w) >= MIN_LENGTH and w.lower() not in dictionary and w.lower() not in STOPWORDS
     ]
     if not unknown:
         return question  # the usual case, without loading wordfreq's tables in a new process

@@ -253,7 +253,12 @@ bearer = HTTPBearer(auto_error=False, description="the ASSISTANT_ADMIN_TOKEN")
 
 def limit_questions(request: Request) -> None:
     """Count a question against its client's rate limit; 429 once it is spent."""
-    limiter = cast(RateLimiter, request.app.state.question_limiter)
+    enforce(cast(RateLimiter, request.app.state.question_limiter), request, "questions")
+
+
+def enforce(limiter: RateLimiter, request: Request, what: str) -> None:
+    """Count one request of ``what`` against its client's ``limiter``: ``ApiError`` 429,
+    with Retry-After, once the client has spent it."""
     # the peer address; behind a reverse proxy uvicorn's --forwarded-allow-ips sets it
     # from X-Forwarded-For, which is not read here because any client can forge it
     client = request.client.host if request.client else "unknown"
@@ -263,8 +268,7 @@ def limit_questions(request: Request) -> None:
         raise ApiError(
             429,
             "rate_limited",
-            f"too many questions (the limit is {limiter.rate} per client); "
-            f"try again in {seconds} s",
+            f"too many {what} (the limit is {limiter.rate} per client); try again in {seconds} s",
             headers={"Retry-After": seconds},
         )
 

@@ -24,7 +24,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.chain import Assistant
-from assistant.config import parse_origins  # parsed with the other settings
+from assistant.config import Rate, parse_origins  # parsed with the other settings
 from assistant.metrics import QUESTION_LOG, QuestionMetrics, clear_multiprocess_dir
 from assistant.startup import collector_paused
 from assistant.web import api, monitoring, widget
@@ -171,6 +171,10 @@ def create_app(assistant: Assistant, ui: UIWhen = "now") -> FastAPI:
     app.state.question_limiter = RateLimiter(rate, storage, scope="questions")
     # a vote per answer at most, so the question rate bounds the votes of a reader too
     app.state.feedback_limiter = RateLimiter(rate, storage, scope="feedback")
+    # the page's other events (loading it, picking an article, a new chat) cost a read of
+    # the catalog or an article: a reader makes a few per question, a script no more
+    page_rate = Rate(rate.count * PAGE_EVENTS_PER_QUESTION, rate.period_s)
+    app.state.page_limiter = RateLimiter(page_rate, storage, scope="page")
     app.state.metrics = metrics = QuestionMetrics(assistant, settings.metrics_dir)
     assistant.observers.append(metrics.observe)
     api.add_error_handlers(app)
@@ -304,6 +308,10 @@ def show_logs() -> None:
             log.addHandler(handler)
     logging.getLogger(QUESTION_LOG).propagate = False
 
+
+#: how many of the page's own events (not questions, not votes) a client may send for
+#: each question the limit allows
+PAGE_EVENTS_PER_QUESTION = 4
 
 #: no route speaks WebSocket (the API is HTTP, Gradio's queue uses server-sent events):
 #: uvicorn then neither imports the websockets library at start (a few hundredths of a

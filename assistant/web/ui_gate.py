@@ -29,7 +29,7 @@ from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.web import api
-from assistant.web.limits import RateLimiter, retry_after
+from assistant.web.limits import RateLimiter
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -70,21 +70,6 @@ def ui_error(
     return JSONResponse(
         {**body, "detail": body["error"]["message"]}, status_code=status, headers=headers
     )
-
-
-def limit_feedback(request: Request) -> None:
-    """Count one vote against its client's feedback limit; ``ApiError`` 429 once it is spent."""
-    limiter = cast(RateLimiter, request.app.state.feedback_limiter)
-    client = request.client.host if request.client else "unknown"  # as limit_questions does
-    wait = limiter.hit(client)
-    if wait:
-        seconds = retry_after(wait)
-        raise api.ApiError(
-            429,
-            "rate_limited",
-            f"too much feedback (the limit is {limiter.rate} per client); try again in {seconds} s",
-            headers={"Retry-After": seconds},
-        )
 
 
 def replayed(body: bytes, receive: Receive) -> Receive:
@@ -175,11 +160,14 @@ class UIGate:
         fn = self.events.get(event.fn_index)
         if fn is None or fn.queue != queued:
             return ui_error(404, "unknown_event", f"the page has no event {event.fn_index}")
+        state = request.app.state
         try:
             if fn.concurrency_id == QUESTIONS:
                 api.limit_questions(request)
             elif fn.concurrency_id == FEEDBACK:
-                limit_feedback(request)
+                api.enforce(cast(RateLimiter, state.feedback_limiter), request, "votes")
+            else:  # the page's own events: loading, picking an article, a new chat
+                api.enforce(cast(RateLimiter, state.page_limiter), request, "page requests")
         except api.ApiError as exc:
             return ui_error(exc.status, exc.code, exc.message, exc.headers)
         return None
