@@ -39,6 +39,11 @@ def _segmenter() -> pysbd.Segmenter:
     return pysbd.Segmenter(language="en", clean=False, char_span=False)
 
 
+def has_words(text: str) -> bool:
+    """Whether ``text`` holds a letter or a digit (in any script): what a sentence needs."""
+    return _WORDLIKE.search(text) is not None
+
+
 def paragraph_spans(body: str) -> Iterator[tuple[int, int]]:
     """(start, end) of each paragraph, whitespace trimmed.
 
@@ -98,7 +103,7 @@ def _piece_sentences(body: str, start: int, end: int) -> list[tuple[int, int]]:
         found = body.find(piece, cursor, end)
         if found < 0:  # pysbd never rewrites text with clean=False; this is a safety net
             continue
-        if spans and not _WORDLIKE.search(piece):
+        if spans and not has_words(piece):
             # no letter or digit: the "**" that closes a bold heading pysbd cut after its
             # question mark, or a lone closing quote, ends the sentence before it
             spans[-1] = (spans[-1][0], found + len(piece))

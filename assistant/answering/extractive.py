@@ -25,6 +25,7 @@ from assistant.answering import ranking, spelling
 from assistant.answering.base import Retrieved, refusal_text
 from assistant.answering.injection import looks_like_instructions
 from assistant.answering.names import is_known, question_names
+from assistant.chunking import has_words
 from assistant.citations import cite as cite_span
 from assistant.citations import markers
 from assistant.retrieval import Hit, contextualize
@@ -205,7 +206,7 @@ class ExtractiveAnswerer:
                 key = sentence_id(p.passage_id, j)
                 vector = stored.get(key)
                 # a separator line ("***", "—") is a sentence to the splitter, never an answer
-                if vector is None or not any(ch.isalnum() for ch in s.text):
+                if vector is None or not has_words(s.text):
                     continue
                 candidates.append(Candidate(p, j, s))
                 # a record another process is writing right now may lack its companions
@@ -268,14 +269,7 @@ def _off_topic_words(question: str, vocabulary: frozenset[str]) -> bool:
     foreign = [w for w in content if w not in vocabulary and stem(w) not in vocabulary]
     if not content or len(foreign) * 2 <= len(content):
         return False
-    from wordfreq import zipf_frequency  # only here: importing it takes 0.2 s
-
-    # the small list (words used at least once per million) answers "below 4.5" as the
-    # full one does, and loads in a hundredth of the time (spelling.py reads it too)
-    return any(
-        not w.isdigit() and zipf_frequency(w, "en", wordlist="small") < OFF_TOPIC_ZIPF
-        for w in foreign
-    )
+    return any(not w.isdigit() and spelling.zipf(w) < OFF_TOPIC_ZIPF for w in foreign)
 
 
 @lru_cache(maxsize=256)

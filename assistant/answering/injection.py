@@ -31,10 +31,10 @@ _INSTRUCTION = re.compile(
     r"variables|passwords|credentials|secret keys?|access tokens?)\b"
     r"|\btreat (this|the following|it) as\b[^.?!]{0,30}\b(article|fact|true|official)\b"
     # a reply dictated word for word ("reply only 'CONFIRMED'") is never a reader's question
-    r"|\b(reply|respond|answer) (only|just) (with )?['\"‘“]"
+    r"|\b(reply|respond|answer) (only|just) (with\b|['\"‘“])"
     r"|\byou are now\b|\bfrom now on,? you\b|\bact as\b|\bpretend (to be|you)\b"
-    r"|\bjailbreak\b|\bdeveloper mode\b|\bnew instructions?\b|\brespond only with\b"
-    r"|\breply only with\b|\bprint your\b|\breveal your\b",
+    r"|\bjailbreak\b|\bdeveloper mode\b|\bnew instructions?\b"
+    r"|\bprint your\b|\breveal your\b",
     re.IGNORECASE,
 )
 

@@ -42,6 +42,17 @@ def _sorted(dictionary: frozenset[str]) -> list[str]:
     return sorted(dictionary)
 
 
+def zipf(word: str) -> float:
+    """How common ``word`` is in English on wordfreq's Zipf scale (3: once per million
+    words), 0 for a rarer one. Imported here, on the first word that needs it: wordfreq
+    takes a new process 0.2 s. Its small list holds every word used at least once per
+    million, all that the tests against Zipf 3 and above need, and loads in a hundredth of
+    the time of the full one."""
+    from wordfreq import zipf_frequency
+
+    return float(zipf_frequency(word, "en", wordlist="small"))
+
+
 def corrected(question: str, dictionary: frozenset[str]) -> str:
     """``question`` with each word the article does not use replaced by the article's
     closest word, when one is close enough; otherwise unchanged."""
@@ -55,14 +66,11 @@ def corrected(question: str, dictionary: frozenset[str]) -> str:
     if not unknown:
         return question  # the usual case, without loading wordfreq's tables in a new process
     from rapidfuzz import fuzz, process
-    from wordfreq import zipf_frequency
 
     replacements: dict[str, str] = {}
     for word in unknown:
         lower = word.lower()
-        # the small list holds every word used at least once per million (Zipf 3), all
-        # this test needs, and loads in a hundredth of the time of the full one
-        if zipf_frequency(lower, "en", wordlist="small") >= COMMON_WORD_ZIPF:
+        if zipf(lower) >= COMMON_WORD_ZIPF:
             continue
         choices = _sorted(dictionary)  # sorted once per article, only when a word is unknown
         match = process.extractOne(lower, choices, scorer=fuzz.ratio, score_cutoff=MIN_SIMILARITY)

@@ -15,7 +15,7 @@ import threading
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import uvicorn
 from fastapi import FastAPI
@@ -147,6 +147,11 @@ def _version() -> str:
 #: when the Gradio UI is built: at once (``create_app`` returns it mounted), or once the app
 #: has started (in a thread; ``/`` says "starting" until it is mounted)
 UIWhen = Literal["now", "later"]
+
+
+#: how many of the page's own events (not questions, not votes) a client may send for
+#: each question the limit allows
+PAGE_EVENTS_PER_QUESTION = 4
 
 
 def create_app(assistant: Assistant, ui: UIWhen = "now") -> FastAPI:
@@ -309,10 +314,6 @@ def show_logs() -> None:
     logging.getLogger(QUESTION_LOG).propagate = False
 
 
-#: how many of the page's own events (not questions, not votes) a client may send for
-#: each question the limit allows
-PAGE_EVENTS_PER_QUESTION = 4
-
 #: no route speaks WebSocket (the API is HTTP, Gradio's queue uses server-sent events):
 #: uvicorn then neither imports the websockets library at start (a few hundredths of a
 #: second before the first answer) nor accepts an upgrade no route would serve
@@ -326,16 +327,14 @@ def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, worker
     if settings.metrics_dir is not None:
         clear_multiprocess_dir(settings.metrics_dir)  # the counts of an earlier run
     # the UI keeps event streams open; without a bound, Ctrl-C would wait for them to end
+    served: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "timeout_graceful_shutdown": 5,
+        "ws": WEBSOCKETS,
+    }
     if workers > 1:
-        uvicorn.run(
-            "assistant.web.server:app_from_environment",
-            factory=True,
-            workers=workers,
-            host=host,
-            port=port,
-            timeout_graceful_shutdown=5,
-            ws=WEBSOCKETS,
-        )
+        factory = "assistant.web.server:app_from_environment"
+        uvicorn.run(factory, factory=True, workers=workers, **served)
         return
-    app = create_app(open_assistant(settings), ui="later")
-    uvicorn.run(app, host=host, port=port, timeout_graceful_shutdown=5, ws=WEBSOCKETS)
+    uvicorn.run(create_app(open_assistant(settings), ui="later"), **served)
