@@ -15,8 +15,8 @@ Every passage record carries the index's ``FORMAT``: an article indexed by a ver
 wrote another format looks changed, and is embedded again at the next start.
 
 The store talks to chromadb directly (LangChain's Chroma wrapper is kept for the tutorial
-pipeline only); deciding what to embed is ``ingestion.py``'s job, and the two places that
-touch chromadb's private state are in ``chroma_patches.py``. An article's records are
+pipeline only); deciding what to embed is ``ingestion.py``'s job, and the three places that
+touch chromadb's private state or its imports are in ``chroma_patches.py``. An article's records are
 upserted first and its stale ones deleted after, so an interrupted run never loses the
 old version.
 """
@@ -35,7 +35,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from assistant.chroma_patches import forget_client, set_http_timeout
+from assistant.chroma_patches import forget_client, overrides_as_markers, set_http_timeout
 from assistant.errors import ArticleError, StoreError
 from assistant.ingestion import EmbeddedArticle, IndexReport, embed, sync_articles
 from assistant.schemas import Article, ArticleInfo, Passage, Sentence
@@ -95,11 +95,14 @@ def _damaged(exc: BaseException) -> bool:
 
 def import_chromadb() -> None:
     """Import chromadb now (about 0.6 s of a new process), for a start that has other work
-    to overlap with it (``Assistant.opened`` opens the model meanwhile)."""
+    to overlap with it (``Assistant.opened`` opens the model meanwhile), without the
+    import-time checks of its ``@override`` markers (``overrides_as_markers``)."""
+    overrides_as_markers()
     import chromadb  # noqa: F401
 
 
 def _client(settings: Settings) -> ClientAPI:
+    import_chromadb()
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
