@@ -20,7 +20,7 @@ def test_chromadb_is_the_version_the_patches_were_checked_against() -> None:
     assert chromadb.__version__ == CHECKED_CHROMADB, (
         f"chromadb is now {chromadb.__version__}, but assistant/chroma_patches.py was checked "
         f"against {CHECKED_CHROMADB}: it reaches into chromadb's private state, so recheck "
-        "both patches there (and their tests), then set CHECKED_CHROMADB to the new version"
+        "every patch there (and its tests), then set CHECKED_CHROMADB to the new version"
     )
 
 

@@ -32,6 +32,14 @@ _INSTRUCTION = re.compile(
     r"|\btreat (this|the following|it) as\b[^.?!]{0,30}\b(article|fact|true|official)\b"
     # a reply dictated word for word ("reply only 'CONFIRMED'") is never a reader's question
     r"|\b(reply|respond|answer) (only|just) (with\b|['\"‘“])"
+    # asks to go beyond the article, or to make things up, for the rest of the talk
+    r"|\b(stop|don't|do not|no longer)\s+(limiting|restricting|confining|sticking|keeping)"
+    r"( yourself| your answers?)? to (the|this) (article|text|story)\b"
+    r"|\bfor the rest of (this|the|our) (chat|conversation)\b"
+    r"|\b(please|just|and|then)\s+(invent|make up|fabricate)\b"
+    # a chat message's own markup, a text to obey, a part to play
+    r"|[\"']role[\"']\s*:\s*[\"'](system|developer|assistant)\b"
+    r"|\b(and|then) do (exactly )?what (it|this|that) says\b|\bstay in character\b"
     r"|\byou are now\b|\bfrom now on,? you\b|\bact as\b|\bpretend (to be|you)\b"
     r"|\bjailbreak\b|\bdeveloper mode\b|\bnew instructions?\b"
     r"|\bprint your\b|\breveal your\b",
