@@ -53,8 +53,8 @@ GRID: dict[str, tuple[float, ...]] = {
     "context": (0.4, 0.5, 0.6),
     "passage": (0.0, 0.1),
     "first": (0.0, 0.05, 0.1, 0.15),
-    "neighbour": (0.0, 0.05, 0.1),
-    "second_within": (0.0, 0.1, 0.2, 1.0),
+    # finer near where two sentences reach the 40 words of the gate
+    "second_within": (0.0, 0.1, 0.15, 0.17, 0.2, 1.0),
 }
 #: answers longer than this on average are penalised when a setting is chosen (the gate)
 MAX_WORDS = 40

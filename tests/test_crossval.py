@@ -26,7 +26,6 @@ def _read(article: str, fact_in_second: bool) -> crossval.Read:
         in_context=np.array([0.6, 0.45]),
         passage=np.zeros(2),
         first=np.zeros(2),
-        paragraph=np.array([0, 1]),
     )
     reading = SimpleNamespace(signals=signals, sentences=SimpleNamespace(texts=texts), weak=False)
     case = Case(

@@ -161,19 +161,13 @@ def test_first_mentions_mark_where_a_name_is_introduced() -> None:
     assert list(marks) == [0.0, 1.0, 0.0]
 
 
-def test_the_second_sentence_joins_only_when_close_and_prefers_a_neighbour() -> None:
+def test_the_second_sentence_joins_only_when_close() -> None:
     dense = np.array([0.1, 0.6, 0.47, 0.5])
-    signals = ranking.Signals(
-        dense=dense,
-        in_context=dense,
-        passage=np.zeros(4),
-        first=np.zeros(4),
-        paragraph=np.array([0, 1, 1, 2]),
-    )
-    # sentence 2 is the best one's neighbour: it wins over the slightly better sentence 3
-    assert ranking.pick(signals) == [1, 2]
-    apart = ranking.Weights(neighbour=0.0, second_within=0.05)
-    assert ranking.pick(signals, apart) == [1]
+    signals = ranking.Signals(dense=dense, in_context=dense, passage=np.zeros(4), first=np.zeros(4))
+    # the runner-up (sentence 3) joins the best, in reading order, when close enough
+    assert ranking.pick(signals) == [1, 3]
+    assert ranking.pick(signals, ranking.Weights(second_within=0.05)) == [1]
+    assert ranking.pick(signals, most=1) == [1]
 
 
 def test_a_sentence_read_in_context_can_outrank_its_plain_reading() -> None:
@@ -184,7 +178,6 @@ def test_a_sentence_read_in_context_can_outrank_its_plain_reading() -> None:
         in_context=np.array([0.6, 0.9]),
         passage=np.zeros(2),
         first=np.zeros(2),
-        paragraph=np.array([0, 1]),
     )
     alone = ranking.Weights(context=0.0, second_within=0.0)
     read_in_context = ranking.Weights(context=0.6, second_within=0.0)

@@ -78,7 +78,6 @@ class _Sentences:
 
     candidates: list[Candidate]
     texts: list[str]
-    paragraphs: list[int]
     vectors: np.ndarray
     #: each sentence's vector in context (after the sentence before it, ``store``)
     in_context: np.ndarray
@@ -184,7 +183,6 @@ class ExtractiveAnswerer:
         signals = ranking.signals(
             question,
             sentences.texts,
-            sentences.paragraphs,
             dense=_similarity(sentences.vectors, alone, in_talk),
             in_context=_similarity(sentences.in_context, alone, in_talk),
             passage=_similarity(sentences.passages, alone, in_talk),
@@ -218,7 +216,6 @@ class ExtractiveAnswerer:
         return _Sentences(
             candidates=candidates,
             texts=[c.sentence.text for c in candidates],
-            paragraphs=[_paragraph(c.passage) for c in candidates],
             vectors=columns[0] if rows else empty,
             in_context=columns[1] if rows else empty,
             passages=columns[2] if rows else empty,
@@ -250,12 +247,6 @@ def _passages_in_scope(state: Retrieved, knowledge: Snapshot) -> list[Passage]:
         return knowledge.lexical.scope(article)
     found = dict.fromkeys(h.passage.article_id for h in state.hits)
     return [p for a in found for p in knowledge.lexical.scope(a)]
-
-
-def _paragraph(passage: Passage) -> int:
-    # passages are paragraphs (or windows of a long one): a neighbour shares its passage;
-    # the article's hash keeps two articles' paragraph numbers apart
-    return hash((passage.article_id, passage.index))
 
 
 def _scored(c: Candidate, score: float) -> Candidate:

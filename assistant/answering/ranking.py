@@ -37,11 +37,9 @@ class Weights:
     #: the meaning of the sentence's paragraph
     passage: float = 0.1
     #: the sentence first mentions one of the question's terms
-    first: float = 0.1
-    #: a neighbour of the best sentence (same paragraph) is preferred as the second
-    neighbour: float = 0.05
+    first: float = 0.05
     #: a second sentence joins when it scores within this much of the best
-    second_within: float = 0.2
+    second_within: float = 0.15
 
 
 DEFAULT = Weights()
@@ -58,8 +56,6 @@ class Signals:
     #: ... of the sentence's passage (its paragraph)
     passage: np.ndarray
     first: np.ndarray
-    #: the paragraph each sentence is in (neighbours share one)
-    paragraph: np.ndarray
 
 
 def first_mentions(sentences: Sequence[str], question: str) -> np.ndarray:
@@ -78,7 +74,6 @@ def first_mentions(sentences: Sequence[str], question: str) -> np.ndarray:
 def signals(
     question: str,
     sentences: Sequence[str],
-    paragraphs: Sequence[int],
     *,
     dense: np.ndarray,
     in_context: np.ndarray,
@@ -91,7 +86,6 @@ def signals(
         in_context=in_context,
         passage=passage,
         first=first_mentions(sentences, question),
-        paragraph=np.asarray(paragraphs),
     )
 
 
@@ -102,26 +96,13 @@ def combined(s: Signals, w: Weights = DEFAULT) -> np.ndarray:
 
 
 def pick(s: Signals, w: Weights = DEFAULT, most: int = 2) -> list[int]:
-    """Indices (reading order) of the sentences to quote: the best, and a second one when
-    it scores close to it; a neighbour in the same paragraph is preferred as the second,
-    since it often carries the reason, the rest of a list or the number asked for."""
+    """Indices (reading order) of the sentences to quote: the best, and the runner-up
+    when it scores close to it."""
     scores = combined(s, w)
     if not len(scores):
         return []
     order = [int(i) for i in np.argsort(-scores, kind="stable")]
-    best = order[0]
-    chosen = [best]
-    if most >= 2 and len(order) > 1:
-        neighbours = {
-            j
-            for j in (best - 1, best + 1)
-            if 0 <= j < len(scores) and s.paragraph[j] == s.paragraph[best]
-        }
-
-        def bonus(j: int) -> float:
-            return float(scores[j]) + (w.neighbour if j in neighbours else 0.0)
-
-        second = max([order[1], *neighbours], key=bonus)
-        if bonus(second) >= scores[best] - w.second_within:
-            chosen.append(second)
+    chosen = order[:1]
+    if most >= 2 and len(order) > 1 and scores[order[1]] >= scores[order[0]] - w.second_within:
+        chosen.append(order[1])
     return sorted(chosen)
