@@ -41,7 +41,20 @@ _INSTRUCTION = re.compile(
     r"|[\"']role[\"']\s*:\s*[\"'](system|developer|assistant)\b"
     r"|\b(and|then) do (exactly )?what (it|this|that) says\b|\bstay in character\b"
     r"|\byou are now\b|\bfrom now on,? you\b|\bact as\b|\bpretend (to be|you)\b"
-    r"|\bjailbreak\b|\bdeveloper mode\b|\bnew instructions?\b"
+    # markup a reader never types; a mode only a developer would switch on
+    r"|<!--|\b(debug|dev|developer|maintenance|admin|test) mode\b"
+    # asks for other readers' data, or for actions and writing beyond answering
+    r"|\b(other|previous|earlier) (users|readers|people)\b[^.?!]{0,40}\b(asking|asked|typing"
+    r"|typed|sending|sent|telling|told) you\b"
+    # text to decode first, or spelt out a letter at a time to slip past patterns
+    r"|\b(read|decode|reverse|unscramble)\b[^.?!]{0,40}\b(then|and) (do|follow|obey)\b"
+    r"|(?:\b\w\s+){8,}"
+    r"|\buse your\b[\w ]{0,20}\btool\b"
+    r"|\b(write|draft|compose) (me |us )?(a|an)\b[^.?!]{0,40}\b(post|tweet|press release"
+    r"|advert|advertisement|email|letter|poem|song|slogan)\b"
+    r"|\b(finish|end|sign off) with (this|the following) (link|url)\b"
+    r"|\b(include|add|append|put) (this|the following) (link|url)\b"
+    r"|\bjailbreak\b|\bnew instructions?\b"
     r"|\bprint your\b|\breveal your\b",
     re.IGNORECASE,
 )
