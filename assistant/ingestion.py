@@ -123,8 +123,12 @@ def sync_articles(
     errors: Sequence[ArticleError] = (),
     rebuild: bool = False,
     progress: Callable[[str], None] | None = None,
+    known: Mapping[str, Indexed] | None = None,
 ) -> IndexReport:
     """Make ``target`` hold exactly ``articles``; re-embed only the changed ones.
+
+    ``known`` is the target's catalog when the caller has just read it (a start reads
+    the whole store once, ``Store.contents``); without it, it is read here.
 
     ``progress`` is given one line per step ("embedding articles 1-21 of 21 ...", then
     "indexed article 3 of 21: <id>"); nothing when no article changed.
@@ -133,7 +137,7 @@ def sync_articles(
     so a file that became unreadable never loses its indexed version.
     """
     report = IndexReport(errors=list(errors))
-    known = {} if rebuild else dict(target.catalog())
+    known = {} if rebuild else dict(target.catalog() if known is None else known)
     if rebuild:
         target.clear()
     changed = []

@@ -36,6 +36,7 @@ from assistant.errors import ArticleError, UnknownArticleError
 from assistant.lexical import LexicalIndex
 from assistant.retrieval import HybridRetriever
 from assistant.schemas import Article, ArticleInfo, Passage
+from assistant.startup import in_background
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -113,18 +114,31 @@ class KnowledgeBase:
             raise UnknownArticleError(f"unknown article id {article_id!r}")
         return snapshot.lexical.scope(article_id)
 
+    def prepare_archive(self) -> None:
+        """Build the archive-wide lexical index now (``LexicalIndex.prepare_archive``)."""
+        self._snapshot.lexical.prepare_archive()
+
     # -- keeping in step with the folder and the store ---------------------------------
 
     def index(
         self, rebuild: bool = False, progress: Callable[[str], None] | None = None
     ) -> IndexReport:
-        """Bring the store in line with the articles folder, then reload what answers use."""
+        """Bring the store in line with the articles folder, then reload what answers use.
+
+        The store is read once (``Store.contents``): what says which articles changed is
+        also what answering reads, unless a change was written (then it is read again).
+        """
         with self._writing:
             loaded = load_articles(self.settings.articles_dir, self.settings.max_article_chars)
-            report = self.store.sync(
-                loaded.articles, loaded.errors, rebuild=rebuild, progress=progress
-            )
-            self.refresh()
+            # read first: a change made while the rest is read is then noticed next time
+            generation = self.store.generation()
+            catalog, passages = ({}, []) if rebuild else self.store.contents()
+            report = self.store.sync(loaded.articles, loaded.errors, rebuild, progress, catalog)
+            if rebuild or report.added or report.updated or report.removed:
+                self.refresh()
+            else:  # nothing written: the store is what was just read
+                self._generation = generation
+                self._load(catalog, passages)
             return report
 
     def reconcile(self) -> IndexReport | None:
@@ -138,7 +152,11 @@ class KnowledgeBase:
             with self._writing:
                 self.refresh()
             return None
-        report = self.index(progress=logging.getLogger(PROGRESS_LOG).info)
+        # the sentence collections open on a thread while the folder and the passages
+        # are read: a first answer needs them, and most of either wait is native code.
+        # Only a warm-up: if it fails, the first read that needs them raises and says why
+        with in_background(self.store.open_sentences):
+            report = self.index(progress=logging.getLogger(PROGRESS_LOG).info)
         for error in report.errors:
             logger.warning("skipped: %s", error)
         return report
@@ -147,8 +165,12 @@ class KnowledgeBase:
         """Reload passages and the article list from the store (after it changed)."""
         # read first: a change made while the rest is read is then noticed next time
         self._generation = self.store.generation()
+        self._load(*self.store.contents())
+
+    def _load(self, catalog: Mapping[str, ArticleInfo], passages: list[Passage]) -> None:
+        """Answer from ``catalog`` and ``passages``, the whole store as just read."""
         self.store.forget_cached_vectors()
-        self._use(self.store.catalog(), self._snapshot.lexical.rebuilt(self.store.passages()))
+        self._use(catalog, self._snapshot.lexical.rebuilt(passages))
 
     def refresh_if_changed(self) -> None:
         """Pick up what another process changed: with a Chroma server, its writes (see

@@ -12,6 +12,7 @@ and idf floor), so answers did not change when it replaced that library.
 from __future__ import annotations
 
 import math
+import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -93,6 +94,10 @@ class LexicalIndex:
             self._by_article.setdefault(p.article_id, []).append(p)
         self._tokens: dict[str, Tokens] = tokens if tokens is not None else {}
         self._scopes: dict[str | None, _Scope] = {}
+        #: one lock per scope being built: a question never builds what another thread is
+        #: building (the archive's scope takes seconds), nor waits for another scope
+        self._building: dict[str | None, threading.Lock] = {}
+        self._locks = threading.Lock()
 
     def rebuilt(self, passages: Sequence[Passage]) -> LexicalIndex:
         """A new index over ``passages``, reusing the tokens of those it already read."""
@@ -121,10 +126,25 @@ class LexicalIndex:
     def _scope(self, article_id: str | None) -> _Scope:
         found = self._scopes.get(article_id)
         if found is None:
-            passages = self.scope(article_id)
-            found = _Scope(passages, [self._tokens_of(p) for p in passages])
-            self._scopes[article_id] = found
+            with self._locks:
+                building = self._building.setdefault(article_id, threading.Lock())
+            with building:
+                found = self._scopes.get(article_id)
+                if found is None:
+                    passages = self.scope(article_id)
+                    found = _Scope(passages, [self._tokens_of(p) for p in passages])
+                    self._scopes[article_id] = found
         return found
+
+    def built(self, article_id: str | None) -> bool:
+        """Whether the scope of ``article_id`` (``None``: the archive) is built yet."""
+        return article_id in self._scopes
+
+    def prepare_archive(self) -> None:
+        """Build the archive-wide scope and its vocabulary now (seconds for a large
+        archive), so that the first question across all articles does not wait for it;
+        a question scoped to one article never needs it."""
+        self._scope(None).vocabulary()
 
     def scores(self, query_terms: Sequence[str], article_id: str | None) -> dict[str, float]:
         """BM25 of the passages in scope that hold a query term, divided by the best one

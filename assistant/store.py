@@ -27,7 +27,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -199,6 +199,10 @@ class Store:
     def count(self) -> int:
         return self._call("counting passages", lambda: self._passages.count())
 
+    def open_sentences(self) -> None:
+        """Open the sentence collections, which a first answer reads (``_open``)."""
+        self._call("opening the sentences", lambda: _open(self._sentences, self._contexts))
+
     def generation(self) -> str:
         """A token that changes whenever any process writes to the store ("" if never)."""
         found = self._call(
@@ -236,24 +240,21 @@ class Store:
 
     def catalog(self, article_id: str | None = None) -> dict[str, ArticleInfo]:
         """Every indexed article by id, or only ``article_id`` (empty when it is not indexed)."""
-        where: Any = {"article_id": article_id} if article_id else None
-        records = self._call(
-            "listing articles", lambda: get_all(self._passages, where, ["metadatas"])
-        )
-        return _catalog(records["metadatas"])
+        return self.contents(article_id)[0]
 
     def passages(self, article_id: str | None = None) -> list[Passage]:
         """Indexed passages, all or one article's, in reading order."""
+        return self.contents(article_id)[1]
+
+    def contents(
+        self, article_id: str | None = None
+    ) -> tuple[dict[str, ArticleInfo], list[Passage]]:
+        """``catalog`` and ``passages`` together, from one read (``_contents``)."""
         where: Any = {"article_id": article_id} if article_id else None
-        records = self._call(
-            "reading passages",
-            lambda: get_all(self._passages, where, ["documents", "metadatas"]),
+        include = ["documents", "metadatas"]
+        return _contents(
+            self._call("reading passages", lambda: get_all(self._passages, where, include))
         )
-        result = [
-            _passage(text, meta)
-            for text, meta in zip(records["documents"], records["metadatas"], strict=True)
-        ]
-        return sorted(result, key=lambda p: (p.article_id, p.index))
 
     def dense_search(
         self, vector: np.ndarray, k: int, article_id: str | None = None
@@ -308,10 +309,11 @@ class Store:
         errors: Sequence[ArticleError] = (),
         rebuild: bool = False,
         progress: Callable[[str], None] | None = None,
+        known: Mapping[str, ArticleInfo] | None = None,
     ) -> IndexReport:
         """Make the store hold exactly ``articles``; re-embed only the changed ones
-        (``ingestion.sync_articles``)."""
-        return sync_articles(self, self._embeddings, articles, errors, rebuild, progress)
+        (``ingestion.sync_articles``; ``known``: the catalog, when the caller read it)."""
+        return sync_articles(self, self._embeddings, articles, errors, rebuild, progress, known)
 
     def put(self, article: Article) -> int:
         """Add or replace one article; returns its passage count."""
@@ -398,6 +400,29 @@ def get_all(collection: Any, where: Any, include: list[str]) -> dict[str, list[A
             found[key].extend(page[key])
         if len(page["ids"]) < GET_PAGE:
             return found
+
+
+def _open(*collections: Collection) -> None:
+    """Have Chroma load ``collections`` now, for a start to do on a thread beside its other
+    work: a collection's first read loads it (seconds for a large archive, in chromadb's
+    native code, which mostly releases the GIL)."""
+    for collection in collections:
+        collection.count()
+
+
+def _contents(records: dict[str, list[Any]]) -> tuple[dict[str, ArticleInfo], list[Passage]]:
+    """The catalog and the passages (in reading order) of passage records read with their
+    documents and metadata.
+
+    Both come from the same records (the catalog from their metadata), and reading a
+    whole archive's records is most of a start (about 0.7 s per 10,000 records here), so
+    a start that needs both reads them once, not once for each (``KnowledgeBase.index``).
+    """
+    metadatas = records["metadatas"]
+    passages = [
+        _passage(text, meta) for text, meta in zip(records["documents"], metadatas, strict=True)
+    ]
+    return _catalog(metadatas), sorted(passages, key=lambda p: (p.article_id, p.index))
 
 
 def sentence_id(passage_id: str, j: int) -> str:

@@ -70,8 +70,8 @@ def test_chromadb_runs_with_its_override_markers_unchecked(tmp_path: Path) -> No
 
 
 def test_the_markers_keep_out_once_chromadb_is_imported() -> None:
-    import overrides
-
-    overrides_as_markers()  # chromadb is imported at the top of this module
-    assert sys.modules["overrides"] is overrides
-    assert hasattr(overrides, "__VERSION__")  # still the checking package
+    # chromadb, imported at the top of this module, brought the checking package
+    checking = sys.modules["overrides"]
+    overrides_as_markers()
+    assert sys.modules["overrides"] is checking
+    assert hasattr(checking, "__VERSION__")

@@ -242,7 +242,8 @@ UI_WAITS_FOR_FIRST_ANSWER_S = 3.0
 
 def _build_ui_later(assistant: Assistant, slot: UISlot):  # type: ignore[no-untyped-def]
     """A lifespan that builds the UI in a thread once the app serves (after its first answer,
-    or ``UI_WAITS_FOR_FIRST_ANSWER_S`` without one), then mounts it."""
+    or ``UI_WAITS_FOR_FIRST_ANSWER_S`` without one), mounts it, then prepares the
+    archive-wide lexical index."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -257,6 +258,9 @@ def _build_ui_later(assistant: Assistant, slot: UISlot):  # type: ignore[no-unty
                 asyncio.run_coroutine_threadsafe(_start_ui(app, blocks, slot), loop).result()
             except Exception:
                 logger.exception("the UI could not be built; the API goes on answering")
+            # then the archive-wide lexical index (seconds for a large archive), which only
+            # a question across all articles needs: the widget's name their article
+            assistant.knowledge.prepare_archive()
 
         threading.Thread(target=build, name="build-ui", daemon=True).start()
         yield
