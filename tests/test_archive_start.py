@@ -1,5 +1,5 @@
 """A start on a built index reads the store once, and answers exactly as a start that read
-it in full, twice over, did (docs/performance.md, "Opening a large store"). Real parts:
+it in full, twice over, did (docs/performance.md, "Starting on a large archive"). Real parts:
 the bundled model and embedded Chroma; the reads are counted, never replaced."""
 
 from __future__ import annotations
