@@ -214,8 +214,9 @@ class KnowledgeBase:
         """Reload one article after it was added, replaced or removed; a large archive's
         other articles are not read again."""
         catalog = {k: v for k, v in self._snapshot.catalog.items() if k != article_id}
-        catalog.update(self.store.catalog(article_id))
-        lexical = self._snapshot.lexical.updated(article_id, self.store.passages(article_id))
+        own_catalog, passages = self.store.contents(article_id)  # one read of the article
+        catalog.update(own_catalog)
+        lexical = self._snapshot.lexical.updated(article_id, passages)
         self._use(catalog, lexical)
 
     def _use(self, catalog: Mapping[str, ArticleInfo], lexical: LexicalIndex) -> None:

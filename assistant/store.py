@@ -15,10 +15,10 @@ Every passage record carries the index's ``FORMAT``: an article indexed by a ver
 wrote another format looks changed, and is embedded again at the next start.
 
 The store talks to chromadb directly (LangChain's Chroma wrapper is kept for the tutorial
-pipeline only); deciding what to embed is ``ingestion.py``'s job, and the three places that
-touch chromadb's private state or its imports are in ``chroma_patches.py``. An article's records are
-upserted first and its stale ones deleted after, so an interrupted run never loses the
-old version.
+pipeline only); deciding what to embed is ``ingestion.py``'s job, and the three places
+that touch chromadb's private state or its imports are in ``chroma_patches.py``. An
+article's records are upserted first and its stale ones deleted after, so an interrupted
+run never loses the old version.
 """
 
 from __future__ import annotations
@@ -239,8 +239,13 @@ class Store:
         self._passage_vectors.clear()
 
     def catalog(self, article_id: str | None = None) -> dict[str, ArticleInfo]:
-        """Every indexed article by id, or only ``article_id`` (empty when it is not indexed)."""
-        return self.contents(article_id)[0]
+        """Every indexed article by id, or only ``article_id`` (empty when it is not indexed);
+        from the records' metadata alone (``contents`` when the passages are wanted too)."""
+        where: Any = {"article_id": article_id} if article_id else None
+        records = self._call(
+            "listing articles", lambda: get_all(self._passages, where, ["metadatas"])
+        )
+        return _catalog(records["metadatas"])
 
     def passages(self, article_id: str | None = None) -> list[Passage]:
         """Indexed passages, all or one article's, in reading order."""
