@@ -213,11 +213,9 @@ class KnowledgeBase:
     def _reload_article(self, article_id: str) -> None:
         """Reload one article after it was added, replaced or removed; a large archive's
         other articles are not read again."""
-        catalog = {k: v for k, v in self._snapshot.catalog.items() if k != article_id}
-        own_catalog, passages = self.store.contents(article_id)  # one read of the article
-        catalog.update(own_catalog)
-        lexical = self._snapshot.lexical.updated(article_id, passages)
-        self._use(catalog, lexical)
+        own, passages = self.store.contents(article_id)  # one read of the article
+        catalog = {k: v for k, v in self._snapshot.catalog.items() if k != article_id} | own
+        self._use(catalog, self._snapshot.lexical.updated(article_id, passages))
 
     def _use(self, catalog: Mapping[str, ArticleInfo], lexical: LexicalIndex) -> None:
         # one assignment: a question holds the old snapshot or the new one, never a mix

@@ -29,6 +29,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlparse
@@ -239,13 +240,10 @@ class Store:
         self._passage_vectors.clear()
 
     def catalog(self, article_id: str | None = None) -> dict[str, ArticleInfo]:
-        """Every indexed article by id, or only ``article_id`` (empty when it is not indexed);
+        """Every indexed article by id, or only ``article_id`` (empty when it is not indexed),
         from the records' metadata alone (``contents`` when the passages are wanted too)."""
-        where: Any = {"article_id": article_id} if article_id else None
-        records = self._call(
-            "listing articles", lambda: get_all(self._passages, where, ["metadatas"])
-        )
-        return _catalog(records["metadatas"])
+        read = partial(get_all, self._passages, _where(article_id), ["metadatas"])
+        return _catalog(self._call("listing articles", read)["metadatas"])
 
     def passages(self, article_id: str | None = None) -> list[Passage]:
         """Indexed passages, all or one article's, in reading order."""
@@ -255,23 +253,19 @@ class Store:
         self, article_id: str | None = None
     ) -> tuple[dict[str, ArticleInfo], list[Passage]]:
         """``catalog`` and ``passages`` together, from one read (``_contents``)."""
-        where: Any = {"article_id": article_id} if article_id else None
-        include = ["documents", "metadatas"]
-        return _contents(
-            self._call("reading passages", lambda: get_all(self._passages, where, include))
-        )
+        read = partial(get_all, self._passages, _where(article_id), ["documents", "metadatas"])
+        return _contents(self._call("reading passages", read))
 
     def dense_search(
         self, vector: np.ndarray, k: int, article_id: str | None = None
     ) -> list[tuple[str, float]]:
         """(passage id, cosine similarity) of the ``k`` nearest passages."""
-        where: Any = {"article_id": article_id} if article_id else None
         found: Any = self._call(
             "searching passages",
             lambda: self._passages.query(
                 query_embeddings=[vector.tolist()],
                 n_results=k,
-                where=where,
+                where=_where(article_id),
                 include=["distances"],
             ),
         )
@@ -405,6 +399,11 @@ def get_all(collection: Any, where: Any, include: list[str]) -> dict[str, list[A
             found[key].extend(page[key])
         if len(page["ids"]) < GET_PAGE:
             return found
+
+
+def _where(article_id: str | None) -> Any:
+    """The filter of one article's records, or ``None`` for all."""
+    return {"article_id": article_id} if article_id else None
 
 
 def _open(*collections: Collection) -> None:
