@@ -90,6 +90,23 @@ def test_abbreviations_in_mixed_case_and_codes_with_digits_are_not_unknown_names
     assert question_names("what was growth in Q3, says Ofgem?") == ["Ofgem"]
 
 
+def test_two_letters_abbreviate_only_a_term_the_article_repeats() -> None:
+    from assistant.answering.extractive import _abbreviates, _initials, _repeated_pairs
+
+    sentences = (
+        "The time trial on Saturday is 31km long.",
+        "Riders said the time trial would decide the race.",
+        "Under new rules the club must reapply.",
+    )
+    vocabulary = frozenset(w.lower().strip(".") for t in sentences for w in t.split())
+    initials, pairs = _initials(sentences), _repeated_pairs(sentences)
+    assert _abbreviates("TT", initials, vocabulary, pairs)
+    # "new rules" spells NR once: two letters that begin one pair of words are chance
+    assert "nr" in initials
+    assert not _abbreviates("NR", initials, vocabulary, pairs)
+    assert not _abbreviates("UN", initials, vocabulary, pairs)
+
+
 def test_a_role_instead_of_a_name_is_answered(ferry) -> None:  # type: ignore[no-untyped-def]
     answer = ask(ferry, "what did the harbour master say")
     assert not answer.abstained

@@ -165,11 +165,12 @@ class ExtractiveAnswerer:
             question = spelling.corrected(question, spelling.words_of(sentences.texts))
         vocabulary = knowledge.lexical.vocabulary(request.article)
         initials = _initials(tuple(sentences.texts))
+        pairs = _repeated_pairs(tuple(sentences.texts))
         names = question_names(question)
         missing = [
             n
             for n in names
-            if not is_known(n, vocabulary) and not _abbreviates(n, initials, vocabulary)
+            if not is_known(n, vocabulary) and not _abbreviates(n, initials, vocabulary, pairs)
         ]
         # refused when every name is unknown: "What did Orban say, and what did Macron
         # say?" is answered for Orban
@@ -275,14 +276,37 @@ def _initials(texts: tuple[str, ...]) -> str:
     return " ".join("".join(w[0] for w in ws).lower() for ws in (found, content))
 
 
-def _abbreviates(name: str, initials: str, vocabulary: frozenset[str]) -> bool:
+@lru_cache(maxsize=256)
+def _repeated_pairs(texts: tuple[str, ...]) -> frozenset[str]:
+    """The initials of each pair of adjacent content words that the article uses more than
+    once ("requires improvement", "time trial"): the terms a reader shortens to two
+    letters ("RI", "TT"). Remembered per article, like ``_initials``."""
+    seen: set[tuple[str, str]] = set()
+    repeated: set[str] = set()
+    for text in texts:
+        found = [w.lower() for w in re.findall(r"[A-Za-z]+", text)]
+        for pair in zip(found, found[1:], strict=False):
+            if any(w in STOPWORDS for w in pair):
+                continue
+            if pair in seen:
+                repeated.add(pair[0][0] + pair[1][0])
+            seen.add(pair)
+    return frozenset(repeated)
+
+
+def _abbreviates(
+    name: str, initials: str, vocabulary: frozenset[str], pairs: frozenset[str] = frozenset()
+) -> bool:
     """Whether a name in capitals ("CFO") abbreviates words of the article ("chief
     financial officer"), or a spelt-out name's initials are an abbreviation the article
     uses: the two forms a news article mixes."""
     letters = name.replace(".", "")
     if letters.isalpha() and (letters.isupper() or _capitals(letters) >= 2) and " " not in name:
-        # capitals ("CFO") or mostly ("DfT": Department for Transport); three letters at
-        # least: two-letter runs of initials occur in any article
+        # capitals ("CFO") or mostly ("DfT": Department for Transport). Two letters begin
+        # some pair of words in any long article, so two match only a term the article
+        # repeats (``_repeated_pairs``)
+        if len(letters) == 2:
+            return letters.lower() in pairs
         return 3 <= len(letters) <= 6 and letters.lower() in initials
     spelt = "".join(w[0] for w in name.split() if w[:1].isupper()).lower()
     return len(spelt) >= 2 and spelt in vocabulary

@@ -54,6 +54,10 @@ _INSTRUCTION = re.compile(
     r"|advert|advertisement|email|letter|poem|song|slogan)\b"
     r"|\b(finish|end|sign off) with (this|the following) (link|url)\b"
     r"|\b(include|add|append|put) (this|the following) (link|url)\b"
+    # names the assistant's own workings (its answer, index, memory, setup): a question
+    # about the article never needs to
+    r"|\byour (own )?(answers?|repl(y|ies)|responses?|index|memory|setup|set-up|settings"
+    r"|instructions|prompt|tools|configuration)\b"
     r"|\bjailbreak\b|\bnew instructions?\b"
     r"|\bprint your\b|\breveal your\b",
     re.IGNORECASE,
