@@ -24,7 +24,6 @@ def _read(article: str, fact_in_second: bool) -> crossval.Read:
     signals = ranking.Signals(
         dense=np.array([0.6, 0.45]),
         in_context=np.array([0.6, 0.45]),
-        passage=np.zeros(2),
         first=np.zeros(2),
     )
     reading = SimpleNamespace(signals=signals, sentences=SimpleNamespace(texts=texts), weak=False)

@@ -180,7 +180,7 @@ def test_first_mentions_mark_where_a_name_is_introduced() -> None:
 
 def test_the_second_sentence_joins_only_when_close() -> None:
     dense = np.array([0.1, 0.6, 0.47, 0.5])
-    signals = ranking.Signals(dense=dense, in_context=dense, passage=np.zeros(4), first=np.zeros(4))
+    signals = ranking.Signals(dense=dense, in_context=dense, first=np.zeros(4))
     # the runner-up (sentence 3) joins the best, in reading order, when close enough
     assert ranking.pick(signals) == [1, 3]
     assert ranking.pick(signals, ranking.Weights(second_within=0.05)) == [1]
@@ -193,7 +193,6 @@ def test_a_sentence_read_in_context_can_outrank_its_plain_reading() -> None:
     signals = ranking.Signals(
         dense=np.array([0.6, 0.3]),
         in_context=np.array([0.6, 0.9]),
-        passage=np.zeros(2),
         first=np.zeros(2),
     )
     alone = ranking.Weights(context=0.0, second_within=0.0)

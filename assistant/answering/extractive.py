@@ -81,8 +81,6 @@ class _Sentences:
     vectors: np.ndarray
     #: each sentence's vector in context (after the sentence before it, ``store``)
     in_context: np.ndarray
-    #: the vector of each sentence's passage
-    passages: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -186,7 +184,6 @@ class ExtractiveAnswerer:
             sentences.texts,
             dense=_similarity(sentences.vectors, alone, in_talk),
             in_context=_similarity(sentences.in_context, alone, in_talk),
-            passage=_similarity(sentences.passages, alone, in_talk),
         )
         return Reading(sentences, signals, weak=elsewhere or closest < WEAK_DENSE)
 
@@ -197,9 +194,8 @@ class ExtractiveAnswerer:
         passages = _passages_in_scope(state, state.knowledge)
         stored = store.sentence_vectors(passages)
         in_context = store.context_vectors(passages)
-        of_passage = store.passage_vectors([p.passage_id for p in passages])
         candidates: list[Candidate] = []
-        rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        rows: list[tuple[np.ndarray, np.ndarray]] = []
         for p in passages:
             for j, s in enumerate(p.sentences):
                 key = sentence_id(p.passage_id, j)
@@ -209,9 +205,7 @@ class ExtractiveAnswerer:
                     continue
                 candidates.append(Candidate(p, j, s))
                 # a record another process is writing right now may lack its companions
-                rows.append(
-                    (vector, in_context.get(key, vector), of_passage.get(p.passage_id, vector))
-                )
+                rows.append((vector, in_context.get(key, vector)))
         columns = [np.stack(c) for c in zip(*rows, strict=True)] if rows else []
         empty = np.zeros((0, 1), dtype=np.float32)
         return _Sentences(
@@ -219,7 +213,6 @@ class ExtractiveAnswerer:
             texts=[c.sentence.text for c in candidates],
             vectors=columns[0] if rows else empty,
             in_context=columns[1] if rows else empty,
-            passages=columns[2] if rows else empty,
         )
 
     def _question_vectors(self, state: Retrieved, question: str) -> tuple[np.ndarray, np.ndarray]:

@@ -6,15 +6,16 @@ adds on articles left out of the tuning), not fitted to one article's wording. T
 signals are general: the sentence's meaning (embedding cosine, on a question whose typos
 are corrected against the article's own words), read alone and after the sentence before
 it (so "It includes £4.2 million for flood defences" is about the capital programme the
-sentence before names), the meaning of its paragraph, whether it is where a thing the
-question names is first mentioned (news introduces a person or a plan with who or what
-it is), and whether it stands next to the best sentence (which often carries the reason,
-the rest of a list or the number asked for). Others we measured added nothing on
-held-out articles, so they were removed or never kept: whether a sentence holds the kind
-of thing asked for (a number, a date, a quotation), whether it is an editor's note,
-embedding the lede without its wire dateline, BM25 over sentences, the article's title
-prepended to each sentence, first mentions weighted by how rare the word is, and a
-second sentence chosen for what it adds to the first (maximal marginal relevance).
+sentence before names), and whether it is where a thing the question names is first
+mentioned (news introduces a person or a plan with who or what it is). Others we
+measured added nothing on held-out articles, so they were removed or never kept: the
+meaning of the sentence's paragraph (nothing in three rounds), a bonus for the best
+sentence's neighbour, whether a sentence holds the kind of thing asked for (a number, a
+date, a quotation, an entity of spaCy's kind), who is speaking, whether it is an
+editor's note or a heading, embedding the lede without its wire dateline, BM25 over
+sentences, the article's title prepended to each sentence, first mentions weighted by how
+rare the word is, and a second sentence chosen for what it adds to the first (maximal
+marginal relevance).
 """
 
 from __future__ import annotations
@@ -34,12 +35,10 @@ class Weights:
     #: the share of the sentence's meaning taken from it read in context (after the
     #: sentence before it); the rest from the sentence alone
     context: float = 0.6
-    #: the meaning of the sentence's paragraph
-    passage: float = 0.1
     #: the sentence first mentions one of the question's terms
     first: float = 0.05
     #: a second sentence joins when it scores within this much of the best
-    second_within: float = 0.15
+    second_within: float = 0.13
 
 
 DEFAULT = Weights()
@@ -53,8 +52,6 @@ class Signals:
     dense: np.ndarray
     #: ... of the sentence read after the one before it
     in_context: np.ndarray
-    #: ... of the sentence's passage (its paragraph)
-    passage: np.ndarray
     first: np.ndarray
 
 
@@ -77,22 +74,16 @@ def signals(
     *,
     dense: np.ndarray,
     in_context: np.ndarray,
-    passage: np.ndarray,
 ) -> Signals:
     """The signals of every sentence, given their cosine similarities to the question: of
-    the sentence, of the sentence in context, of its passage."""
-    return Signals(
-        dense=dense,
-        in_context=in_context,
-        passage=passage,
-        first=first_mentions(sentences, question),
-    )
+    the sentence alone and of the sentence in context."""
+    return Signals(dense=dense, in_context=in_context, first=first_mentions(sentences, question))
 
 
 def combined(s: Signals, w: Weights = DEFAULT) -> np.ndarray:
     """One score per sentence."""
     meaning = (1 - w.context) * s.dense + w.context * s.in_context
-    return meaning + w.passage * s.passage + w.first * s.first
+    return meaning + w.first * s.first
 
 
 def pick(s: Signals, w: Weights = DEFAULT, most: int = 2) -> list[int]:
