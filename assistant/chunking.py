@@ -44,6 +44,23 @@ def has_words(text: str) -> bool:
     return _WORDLIKE.search(text) is not None
 
 
+#: how a sentence ends; a line that ends otherwise and stands alone is a heading
+_SENTENCE_END = re.compile(r"[.!?:;…\"'”’)\]]$")
+#: the most words a heading has ("What happens next", "## Heat and early start")
+HEADING_WORDS = 12
+
+
+def is_heading(passage: Passage) -> bool:
+    """Whether a paragraph is a heading: one short line that does not end as a sentence
+    does (Markdown's ``##`` and ``**`` marks aside), and is no list item. It names what
+    follows; it is never itself the answer."""
+    raw = passage.text.strip()
+    if len(passage.sentences) != 1 or raw.startswith(("- ", "* ", "+ ", "•")):
+        return False
+    line = raw.strip("#*_ ")
+    return len(line.split()) <= HEADING_WORDS and not _SENTENCE_END.search(line)
+
+
 def paragraph_spans(body: str) -> Iterator[tuple[int, int]]:
     """(start, end) of each paragraph, whitespace trimmed.
 

@@ -54,6 +54,7 @@ GRID: dict[str, tuple[float, ...]] = {
     "first": (0.0, 0.05, 0.1, 0.15),
     # finer near where two sentences reach the 40 words of the gate
     "second_within": (0.0, 0.1, 0.12, 0.13, 0.14, 0.15, 0.17, 0.2, 1.0),
+    "skip_headings": (0.0, 1.0),
 }
 #: answers longer than this on average are penalised when a setting is chosen (the gate)
 MAX_WORDS = 40

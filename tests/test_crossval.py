@@ -25,6 +25,7 @@ def _read(article: str, fact_in_second: bool) -> crossval.Read:
         dense=np.array([0.6, 0.45]),
         in_context=np.array([0.6, 0.45]),
         first=np.zeros(2),
+        heading=np.zeros(2),
     )
     reading = SimpleNamespace(signals=signals, sentences=SimpleNamespace(texts=texts), weak=False)
     case = Case(

@@ -180,7 +180,7 @@ def test_first_mentions_mark_where_a_name_is_introduced() -> None:
 
 def test_the_second_sentence_joins_only_when_close() -> None:
     dense = np.array([0.1, 0.6, 0.47, 0.5])
-    signals = ranking.Signals(dense=dense, in_context=dense, first=np.zeros(4))
+    signals = ranking.Signals(dense=dense, in_context=dense, first=np.zeros(4), heading=np.zeros(4))
     # the runner-up (sentence 3) joins the best, in reading order, when close enough
     assert ranking.pick(signals) == [1, 3]
     assert ranking.pick(signals, ranking.Weights(second_within=0.05)) == [1]
@@ -194,8 +194,65 @@ def test_a_sentence_read_in_context_can_outrank_its_plain_reading() -> None:
         dense=np.array([0.6, 0.3]),
         in_context=np.array([0.6, 0.9]),
         first=np.zeros(2),
+        heading=np.zeros(2),
     )
     alone = ranking.Weights(context=0.0, second_within=0.0)
     read_in_context = ranking.Weights(context=0.6, second_within=0.0)
     assert ranking.pick(signals, alone) == [0]
     assert ranking.pick(signals, read_in_context) == [1]
+
+
+def test_a_heading_is_never_quoted_while_the_article_has_sentences() -> None:
+    # the heading (sentence 1) matches the question best, yet names what follows
+    signals = ranking.Signals(
+        dense=np.array([0.2, 0.9, 0.5, 0.3]),
+        in_context=np.array([0.2, 0.9, 0.5, 0.3]),
+        first=np.zeros(4),
+        heading=np.array([0.0, 1.0, 0.0, 0.0]),
+    )
+    assert ranking.pick(signals, ranking.Weights(second_within=0.0)) == [2]
+    quoted = ranking.Weights(second_within=0.0, skip_headings=0.0)
+    assert ranking.pick(signals, quoted) == [1]
+    # an article of headings alone still gets its best line quoted
+    only = ranking.Signals(
+        dense=np.array([0.4, 0.6]),
+        in_context=np.array([0.4, 0.6]),
+        first=np.zeros(2),
+        heading=np.ones(2),
+    )
+    assert ranking.pick(only, ranking.Weights(second_within=0.0)) == [1]
+
+
+@pytest.mark.parametrize(
+    ("text", "heading"),
+    [
+        ("What happens next", True),
+        ("## Heat and early start", True),
+        ("**The trustees respond**", True),
+        ("Monday 24 August 2026", True),
+        ("The council approved the plan.", False),
+        ("The libraries proposed for closure are:", False),
+        ("- Moss Lane Library", False),
+        ("* Moss Lane Library", False),
+        ('"We will fight on," she said.', False),
+        (
+            "A line of more than twelve words that does not end the way a sentence does at all",
+            False,
+        ),
+    ],
+)
+def test_what_counts_as_a_heading(text: str, heading: bool) -> None:
+    from assistant.chunking import is_heading
+    from assistant.schemas import Passage, Sentence
+
+    passage = Passage(
+        passage_id="a-0",
+        article_id="a",
+        article_title="A",
+        index=0,
+        start=0,
+        end=len(text),
+        text=text,
+        sentences=[Sentence(start=0, end=len(text), text=text)],
+    )
+    assert is_heading(passage) is heading

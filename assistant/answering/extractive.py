@@ -25,7 +25,7 @@ from assistant.answering import ranking, spelling
 from assistant.answering.base import Retrieved, refusal_text
 from assistant.answering.injection import looks_like_instructions
 from assistant.answering.names import is_known, question_names
-from assistant.chunking import has_words
+from assistant.chunking import has_words, is_heading
 from assistant.citations import cite as cite_span
 from assistant.citations import markers
 from assistant.retrieval import Hit, contextualize
@@ -184,6 +184,7 @@ class ExtractiveAnswerer:
             sentences.texts,
             dense=_similarity(sentences.vectors, alone, in_talk),
             in_context=_similarity(sentences.in_context, alone, in_talk),
+            heading=np.array([is_heading(c.passage) for c in sentences.candidates], dtype=float),
         )
         return Reading(sentences, signals, weak=elsewhere or closest < WEAK_DENSE)
 
