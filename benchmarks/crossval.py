@@ -186,9 +186,10 @@ def ablation(
     rows = {"all signals": leave_one_article_out(reads, settings_grid(GRID), scores)}
     for label, other in without.items():
         rows[label] = leave_one_article_out(other, settings_grid(GRID))
+    labels = {"second_within": "one sentence only", "skip_headings": "headings quoted"}
     for name in GRID:
         off = dict(GRID, **{name: (0.0,) if name != "second_within" else (-1.0,)})
-        label = "one sentence only" if name == "second_within" else f"without {name}"
+        label = labels.get(name, f"without {name}")
         rows[label] = leave_one_article_out(reads, settings_grid(off), scores)
     return rows
 

@@ -242,17 +242,11 @@ def test_a_heading_is_never_quoted_while_the_article_has_sentences() -> None:
     ],
 )
 def test_what_counts_as_a_heading(text: str, heading: bool) -> None:
-    from assistant.chunking import is_heading
-    from assistant.schemas import Passage, Sentence
+    from assistant.chunking import is_heading, split_article
+    from assistant.schemas import Article
 
-    passage = Passage(
-        passage_id="a-0",
-        article_id="a",
-        article_title="A",
-        index=0,
-        start=0,
-        end=len(text),
-        text=text,
-        sentences=[Sentence(start=0, end=len(text), text=text)],
-    )
-    assert is_heading(passage) is heading
+    # the line as a paragraph of its own between two of prose, as the chunker cuts it
+    body = f"The plan was approved.\n\n{text}\n\nWork starts in May."
+    middle = split_article(Article(id="a", title="A", body=body))[1]
+    assert middle.text == text
+    assert is_heading(middle) is heading

@@ -14,10 +14,10 @@ measured added nothing on held-out articles, so they were removed or never kept:
 meaning of the sentence's paragraph (nothing in three rounds), a bonus for the best
 sentence's neighbour, whether a sentence holds the kind of thing asked for (a number, a
 date, a quotation, an entity of spaCy's kind), who is speaking, whether it is an
-editor's note or a heading, embedding the lede without its wire dateline, BM25 over
-sentences, the article's title prepended to each sentence, first mentions weighted by how
-rare the word is, and a second sentence chosen for what it adds to the first (maximal
-marginal relevance).
+editor's note, embedding the lede without its wire dateline, BM25 over sentences, the
+article's title prepended to each sentence, first mentions weighted by how rare the word
+is, and a second sentence chosen for what it adds to the first (maximal marginal
+relevance).
 """
 
 from __future__ import annotations
